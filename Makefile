@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export NEWSMON_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test lint airflow bench lock clean install
+
+install: $(STAMP)
+
+# Re-install only when the pins change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newsmon demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+airflow: $(STAMP)
+	$(BIN)/newsmon airflow
+
+ONLY ?=
+SCALE ?= 1
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(ONLY),--only $(ONLY))
+
+# Refresh the full pin set after changing pyproject.toml.
+lock:
+	rm -rf /tmp/newsmon-lock && $(PYTHON) -m venv /tmp/newsmon-lock
+	/tmp/newsmon-lock/bin/pip install --quiet --upgrade pip
+	/tmp/newsmon-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/newsmon-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,255 @@
+"""The `newsmon` command line. Each command opens what it needs and calls one library function."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from pipeline.config import load_settings
+from pipeline.errors import NewsmonError
+
+app = typer.Typer(help="newsmon: monitor news feeds for peace-talk themes of the Russia-Ukraine war.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+feeds_app = typer.Typer(help="Manage the feed registry (warehouse table `feeds`).", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(no_airflow: bool = typer.Option(False, help="run the cycle in-process instead of under Airflow")):
+    """Serve the bundled demo feeds on 127.0.0.1, run news_ingest once under Airflow, build the digest."""
+    from pipeline.demo import run_demo
+
+    try:
+        run_demo(load_settings(), use_airflow=not no_airflow)
+    except NewsmonError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def run(force: bool = typer.Option(False, help="fetch every enabled feed, due or not")):
+    """One ingest cycle over the configured feeds (what the news_ingest DAG does, without Airflow)."""
+    from pipeline.ingest import run_cycle
+
+    try:
+        counts = run_cycle(load_settings(), force=force)
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(counts))
+
+
+@app.command()
+def classify(
+    file: str = typer.Argument("-", help="JSON Lines with id, title and summary (or text); - for stdin"),
+    chunk: int = typer.Option(1000, help="lines classified together (bounds memory)"),
+):
+    """Write one JSON line per input: id, labels, scores, evidence, model_version. Bad lines go to stderr."""
+    from pipeline.classify import ThemeClassifier, article_text
+
+    settings = load_settings()
+    classifier = ThemeClassifier.load(settings.models_dir, settings.model_version)
+    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
+    bad = 0
+
+    def flush(items: list[tuple[object, str]]) -> None:
+        for (item_id, _), prediction in zip(items, classifier.predict([t for _, t in items]), strict=True):
+            sys.stdout.write(json.dumps({"id": item_id, "labels": prediction.labels, "scores": prediction.scores,
+                                         "evidence": prediction.evidence, "model_version": classifier.version},
+                                        ensure_ascii=False) + "\n")
+
+    pending: list[tuple[object, str]] = []
+    try:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "id" not in record:
+                    raise ValueError("expected an object with an 'id'")
+                text = article_text(str(record.get("title") or ""),
+                                    str(record.get("summary") or record.get("text") or ""))
+            except ValueError as exc:
+                bad += 1
+                typer.echo(f"classify: line {number}: {exc}", err=True)
+                continue
+            pending.append((record["id"], text))
+            if len(pending) >= chunk:
+                flush(pending)
+                pending = []
+        flush(pending)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(gold: Path = typer.Option(..., exists=True, help="JSON Lines: id, title, summary, labels"),
+             json_out: Path | None = typer.Option(None, "--json", help="also write the report as JSON")):
+    """Per-theme precision, recall, F1 and macro-F1 of the shipped model against gold labels."""
+    from pipeline.classify import ThemeClassifier
+    from pipeline.evaluate import evaluate_records, format_report, read_gold
+
+    settings = load_settings()
+    try:
+        report = evaluate_records(ThemeClassifier.load(settings.models_dir, settings.model_version), read_gold(gold))
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(format_report(report))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+@app.command()
+def train(seed: int = typer.Option(13), shared_gold: Path | None = typer.Option(None, help="outside gold set")):
+    """Train the theme classifier from models/training and make it the current version."""
+    from pipeline.train import train_model
+
+    settings = load_settings()
+    version = train_model(settings.models_dir, seed=seed, shared_gold=shared_gold)
+    typer.echo(f"trained {version} -> {settings.models_dir / version}")
+
+
+@app.command()
+def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Option(None, "--file", exists=True),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+    """Read-only SQL on the warehouse."""
+    from pipeline.query import run_query
+
+    if (query is None) == (file is None):
+        fail("sql: give a QUERY or --file, not both")
+    text = file.read_text(encoding="utf-8") if file else query
+    try:
+        columns, rows = run_query(load_settings().warehouse_path, text)
+    except NewsmonError as exc:
+        fail(str(exc))
+    if fmt is OutputFormat.json:
+        for row in rows:
+            typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+    elif fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        Console(width=max(100, min(220, 30 * len(columns)))).print(table)
+
+
+@app.command()
+def digest(day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD; default: latest day with articles")):
+    """Build that day's digest (Markdown) under NEWSMON_HOME/digests/<date>/."""
+    from pipeline.digest import build_digest, latest_day
+
+    settings = load_settings()
+    try:
+        target = date.fromisoformat(day) if day else latest_day(settings)
+    except ValueError:
+        fail(f"digest: --date must be YYYY-MM-DD, got {day!r}")
+    except NewsmonError as exc:
+        fail(str(exc))
+    if target is None:
+        fail("digest: the warehouse holds no articles yet")
+    try:
+        typer.echo(str(build_digest(settings, target)))
+    except NewsmonError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def airflow():
+    """Start `airflow standalone` with newsmon's DAGs (UI on http://localhost:8080)."""
+    from pipeline.airflow_cli import standalone
+
+    raise typer.Exit(standalone(load_settings()))
+
+
+@feeds_app.command("list")
+def feeds_list():
+    """Show every registered feed with its state."""
+    from pipeline.query import run_query
+
+    try:
+        columns, rows = run_query(load_settings().warehouse_path,
+                                  "SELECT feed_id, state, url, error_count, last_error_kind FROM feed_health "
+                                  "ORDER BY feed_id")
+    except NewsmonError as exc:
+        fail(str(exc))
+    for row in rows:
+        typer.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+@feeds_app.command("add")
+def feeds_add(url: str, title: str | None = typer.Option(None), feed_id: str | None = typer.Option(None, "--id"),
+              tags: str = typer.Option("", help="comma-separated"), poll_minutes: int = typer.Option(15)):
+    """Register one feed."""
+    from pipeline.registry import add_feeds
+    from pipeline.feeds import feed_from_mapping
+
+    try:
+        spec = feed_from_mapping({"url": url, "title": title, "id": feed_id, "tags": tags,
+                                  "poll_minutes": poll_minutes}, "command line")
+        add_feeds(load_settings(), [spec])
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(f"added {spec.feed_id} {spec.url}")
+
+
+@feeds_app.command("remove")
+def feeds_remove(feed_id: str):
+    """Remove a feed from the registry (its articles stay)."""
+    from pipeline.registry import remove_feeds
+
+    if not remove_feeds(load_settings(), [feed_id]):
+        fail(f"feeds: no feed {feed_id!r}")
+    typer.echo(f"removed {feed_id}")
+
+
+@feeds_app.command("import")
+def feeds_import(opml: Path = typer.Argument(..., exists=True)):
+    """Register every feed of an OPML file."""
+    from pipeline.feeds import parse_opml
+    from pipeline.registry import add_feeds
+
+    try:
+        specs = parse_opml(opml.read_bytes())
+        add_feeds(load_settings(), specs)
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(f"imported {len(specs)} feeds from {opml}")
+
+
+@feeds_app.command("export")
+def feeds_export():
+    """Write the registry as OPML to stdout."""
+    from pipeline.feeds import to_opml
+    from pipeline.registry import registered_feeds
+
+    try:
+        sys.stdout.write(to_opml(registered_feeds(load_settings())).decode("utf-8") + "\n")
+    except NewsmonError as exc:
+        fail(str(exc))

@@ -1,0 +1,84 @@
+"""One validated settings object: `newsmon.toml` (optional) overridden by `NEWSMON_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", toml_file="newsmon.toml", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="state directory: warehouse, staging, raw, digests")
+    feeds_file: Path = Field(default=REPO_ROOT / "feeds.yaml")
+    models_dir: Path = Field(default=REPO_ROOT / "models")
+    model_version: str | None = Field(default=None, description="None: the version named in models/CURRENT")
+    dags_folder: Path = Field(default=REPO_ROOT / "dags")
+
+    # fetching
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    fetch_deadline_s: float = 30.0
+    max_body_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    fetch_concurrency: int = 16
+    per_host_concurrency: int = 2
+    allow_private_networks: bool = False
+    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+    batch_size: int = Field(default=25, ge=1, description="feeds per mapped Airflow task")
+
+    # normalizing
+    max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")
+
+    # digest
+    digest_top_per_theme: int = 5
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @cached_property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @cached_property
+    def staging_dir(self) -> Path:
+        return self.home / "staging"
+
+    @cached_property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @cached_property
+    def digests_dir(self) -> Path:
+        return self.home / "digests"
+
+    @cached_property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    def ensure_home(self) -> Path:
+        for path in (self.home, self.staging_dir, self.raw_dir, self.digests_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,151 @@
+"""The daily digest: per theme, the day's volume against the previous 14 days and the top articles, with
+the evidence that put each article there. Feed text is untrusted: it is escaped before it reaches a page."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.normalize import safe_link
+from pipeline.themes import load_themes
+from pipeline.warehouse import open_readonly
+
+BASELINE_DAYS = 14
+SPIKE_Z = 2.0
+SPIKE_MIN_ARTICLES = 3
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text safe inside Markdown: HTML characters become entities, Markdown syntax is backslashed."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+@dataclass
+class ThemeDay:
+    theme: str
+    name: str
+    core: bool
+    count: int
+    baseline_mean: float
+    baseline_std: float
+    articles: list[dict] = field(default_factory=list)
+
+    @property
+    def z(self) -> float | None:
+        return (self.count - self.baseline_mean) / self.baseline_std if self.baseline_std > 0 else None
+
+    @property
+    def spike(self) -> bool:
+        """Rule: at least SPIKE_MIN_ARTICLES and z >= SPIKE_Z against the previous 14 days (or any rise from
+        a flat baseline)."""
+        if self.count < SPIKE_MIN_ARTICLES:
+            return False
+        z = self.z
+        return z >= SPIKE_Z if z is not None else self.count > self.baseline_mean
+
+
+def latest_day(settings: Settings) -> date | None:
+    with open_readonly(settings.warehouse_path) as con:
+        row = con.execute("SELECT max(CAST(published_at AS DATE)) FROM articles").fetchone()
+    return row[0] if row else None
+
+
+def collect(settings: Settings, day: date) -> dict:
+    themes = load_themes(settings.models_dir)
+    start = day - timedelta(days=BASELINE_DAYS)
+    with open_readonly(settings.warehouse_path) as con:
+        totals = con.execute(
+            """
+            SELECT count(*), count(DISTINCT feed_id) FROM articles WHERE CAST(published_at AS DATE) = ?
+            """,
+            [day],
+        ).fetchone()
+        on_topic = con.execute(
+            """
+            SELECT count(DISTINCT a.article_id) FROM articles a JOIN current_classifications c USING (article_id)
+            WHERE c.label AND CAST(a.published_at AS DATE) = ?
+            """,
+            [day],
+        ).fetchone()[0]
+        daily = con.execute(
+            """
+            SELECT theme, day, articles FROM theme_daily WHERE day BETWEEN ? AND ?
+            """,
+            [start, day],
+        ).fetchall()
+        top = con.execute(
+            """
+            SELECT c.theme, a.title, a.url, f.title AS outlet, a.feed_id, a.published_at, c.score, c.evidence,
+                   row_number() OVER (PARTITION BY c.theme ORDER BY c.score DESC, a.published_at) AS rank
+            FROM current_classifications c
+            JOIN articles a USING (article_id)
+            LEFT JOIN feeds f ON f.feed_id = a.feed_id
+            WHERE c.label AND CAST(a.published_at AS DATE) = ?
+            QUALIFY rank <= ?
+            ORDER BY c.theme, rank
+            """,
+            [day, settings.digest_top_per_theme],
+        ).fetchall()
+    by_theme: dict[str, dict[date, int]] = {}
+    for theme, d, n in daily:
+        by_theme.setdefault(theme, {})[d] = n
+    rows = []
+    for t in themes:
+        history = [by_theme.get(t.id, {}).get(start + timedelta(days=i), 0) for i in range(BASELINE_DAYS)]
+        mean = sum(history) / BASELINE_DAYS
+        std = (sum((h - mean) ** 2 for h in history) / (BASELINE_DAYS - 1)) ** 0.5
+        articles = [
+            {"title": r[1], "url": safe_link(r[2]), "outlet": r[3] or r[4], "published_at": r[5],
+             "score": r[6], "evidence": list(r[7] or [])}
+            for r in top if r[0] == t.id
+        ]
+        rows.append(ThemeDay(t.id, t.name, t.core, by_theme.get(t.id, {}).get(day, 0), mean, std, articles))
+    rows.sort(key=lambda r: (not r.core, -r.count))
+    return {"day": day, "articles": totals[0], "outlets": totals[1], "on_topic": on_topic, "themes": rows}
+
+
+def render_markdown(data: dict) -> str:
+    day, total, on_topic = data["day"], data["articles"], data["on_topic"]
+    lines = [f"# newsmon digest — {day.isoformat()}", ""]
+    if total == 0:
+        lines += ["A quiet day: no articles were published in the monitored feeds on this day.", ""]
+        return "\n".join(lines)
+    share = on_topic / total if total else 0.0
+    lines += [f"**{total}** articles from **{data['outlets']}** outlets; **{on_topic}** on the monitored themes "
+              f"({share:.0%}).", "", "| theme | articles | previous 14 days (mean/day) | change | |",
+              "| --- | ---: | ---: | ---: | --- |"]
+    for row in data["themes"]:
+        change = row.count - row.baseline_mean
+        flag = "**spike**" if row.spike else ""
+        lines.append(f"| {row.name} | {row.count} | {row.baseline_mean:.1f} | {change:+.1f} | {flag} |")
+    lines.append("")
+    for row in data["themes"]:
+        if not row.articles:
+            continue
+        lines += [f"## {row.name}{' — spike' if row.spike else ''}", ""]
+        for a in row.articles:
+            title = md_escape(a["title"])
+            headline = f"[{title}](<{a['url']}>)" if a["url"] else title
+            evidence = ", ".join(md_escape(e) for e in a["evidence"]) or "model score only"
+            lines.append(f"- {headline} — {md_escape(a['outlet'])}, {a['published_at']:%H:%M} UTC  ")
+            lines.append(f"  why: {evidence} (score {a['score']:.2f})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def build_digest(settings: Settings, day: date) -> Path:
+    """Write NEWSMON_HOME/digests/<day>/digest.md and return its path."""
+    data = collect(settings, day)
+    out_dir = settings.digests_dir / day.isoformat()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "digest.md"
+    tmp = path.with_name(f".digest.md.{os.getpid()}.tmp")
+    tmp.write_text(render_markdown(data), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

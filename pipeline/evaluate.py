@@ -1,0 +1,71 @@
+"""Per-theme precision, recall and F1 of a classifier against JSON Lines gold labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.classify import ThemeClassifier, article_text
+
+
+def read_gold(path: Path) -> list[dict]:
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"evaluate: {path}:{number}: not JSON: {exc.msg}") from exc
+        if not isinstance(record.get("labels"), list):
+            raise ValueError(f"evaluate: {path}:{number}: 'labels' must be a list")
+        records.append(record)
+    return records
+
+
+def score_labels(themes: list[str], gold: list[list[str]], predicted: list[list[str]]) -> dict:
+    """Precision/recall/F1 per theme, macro-F1, and the share of no-theme gold items given any theme."""
+    per_theme = {}
+    for theme in themes:
+        truth = np.array([theme in g for g in gold])
+        guess = np.array([theme in p for p in predicted])
+        tp, fp, fn = int((truth & guess).sum()), int((~truth & guess).sum()), int((truth & ~guess).sum())
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_theme[theme] = {
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "support": int(truth.sum()), "tp": tp, "fp": fp, "fn": fn,
+        }
+    off_topic = [p for g, p in zip(gold, predicted, strict=True) if not g]
+    supported = [m["f1"] for m in per_theme.values() if m["support"]]
+    return {
+        "items": len(gold),
+        "per_theme": per_theme,
+        "macro_f1": round(float(np.mean(supported)), 4) if supported else 0.0,
+        "off_topic_items": len(off_topic),
+        "off_topic_false_positive_rate": round(sum(bool(p) for p in off_topic) / len(off_topic), 4)
+        if off_topic else 0.0,
+    }
+
+
+def evaluate_records(classifier: ThemeClassifier, records: list[dict]) -> dict:
+    texts = [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
+    predicted = [p.labels for p in classifier.predict(texts)]
+    report = score_labels(classifier.themes, [r["labels"] for r in records], predicted)
+    report["model_version"] = classifier.version
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{'theme':<22}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+    for theme, m in report["per_theme"].items():
+        lines.append(f"{theme:<22}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}")
+    lines.append(f"macro-F1 (themes with support): {report['macro_f1']:.3f}   items: {report['items']}")
+    lines.append(
+        f"off-topic items given a theme: {report['off_topic_false_positive_rate']:.1%} "
+        f"of {report['off_topic_items']}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,332 @@
+"""The DuckDB warehouse: migrations, the feed registry, the single-writer load of staged batches, reads."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipeline import __version__
+from pipeline.config import REPO_ROOT
+from pipeline.errors import WarehouseError
+from pipeline.records import FeedSpec, FeedState
+
+MIGRATIONS_DIR = REPO_ROOT / "warehouse" / "migrations"
+VIEWS_FILE = REPO_ROOT / "warehouse" / "views.sql"
+LOCK_RETRIES = 8
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying with bounded backoff while another process holds the write lock."""
+    delay = 0.25
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or attempt == LOCK_RETRIES - 1:
+                raise WarehouseError(f"warehouse: cannot open {path}: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 4.0)
+    raise AssertionError("unreachable")
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every numbered migration not yet recorded, each in its own transaction; then the views."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    done = []
+    for path in sorted(Path(migrations_dir).glob("[0-9][0-9][0-9]_*.sql")):
+        version = int(path.name[:3])
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, path.stem]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(path.stem)
+    con.execute(VIEWS_FILE.read_text(encoding="utf-8"))
+    return done
+
+
+@contextmanager
+def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The writer's connection: creates the file if needed and brings the schema up to date."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = _connect(path, read_only=False)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def open_readonly(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not Path(path).exists():
+        raise WarehouseError(f"warehouse: no warehouse at {path}; run `newsmon run` or `newsmon demo` first")
+    con = _connect(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+# --- feed registry -----------------------------------------------------------------------------------
+
+def upsert_feeds(con, specs: list[FeedSpec], source: str, now: datetime) -> None:
+    rows = [
+        (s.feed_id, s.url, s.title, source, list(s.tags), s.language, s.poll_minutes, s.full_text, now)
+        for s in specs
+    ]
+    if not rows:
+        return
+    con.executemany(
+        """
+        INSERT INTO feeds (feed_id, url, title, source, tags, language, poll_minutes, full_text, added_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (feed_id) DO UPDATE SET
+            url = excluded.url, title = coalesce(excluded.title, feeds.title), tags = excluded.tags,
+            language = excluded.language, poll_minutes = excluded.poll_minutes,
+            full_text = excluded.full_text, source = excluded.source,
+            disabled_reason = CASE WHEN feeds.disabled_reason = 'removed from feeds file'
+                                   THEN NULL ELSE feeds.disabled_reason END
+        """,
+        rows,
+    )
+
+
+def sync_feeds_file(con, specs: list[FeedSpec], now: datetime) -> None:
+    """feeds.yaml is the truth for file feeds: listed ones are upserted, unlisted ones are disabled."""
+    upsert_feeds(con, specs, "file", now)
+    listed = [s.feed_id for s in specs] or [""]
+    con.execute(
+        "UPDATE feeds SET disabled_reason = 'removed from feeds file' "
+        "WHERE source = 'file' AND disabled_reason IS NULL AND NOT list_contains(?, feed_id)",
+        [listed],
+    )
+
+
+def remove_feed(con, feed_id: str) -> bool:
+    """CLI feeds are deleted; feeds.yaml feeds are disabled, or the next sync would bring them back."""
+    disabled = con.execute(
+        "UPDATE feeds SET disabled_reason = 'removed with newsmon feeds remove' "
+        "WHERE feed_id = ? AND source = 'file' RETURNING feed_id", [feed_id]
+    ).fetchall()
+    deleted = con.execute(
+        "DELETE FROM feeds WHERE feed_id = ? AND source <> 'file' RETURNING feed_id", [feed_id]
+    ).fetchall()
+    return bool(disabled or deleted)
+
+
+def list_feeds(con) -> list[FeedSpec]:
+    rows = con.execute(
+        "SELECT feed_id, url, title, tags, language, poll_minutes, full_text FROM feeds ORDER BY feed_id"
+    ).fetchall()
+    return [FeedSpec(r[0], r[1], r[2], tuple(r[3] or ()), r[4], r[5], r[6]) for r in rows]
+
+
+def due_feeds(con, as_of: datetime, force: bool = False) -> list[tuple[FeedSpec, FeedState]]:
+    rows = con.execute(
+        """
+        SELECT feed_id, url, title, tags, language, poll_minutes, full_text, etag, last_modified, body_hash
+        FROM feeds
+        WHERE disabled_reason IS NULL AND (? OR next_due_at IS NULL OR next_due_at <= ?)
+        ORDER BY feed_id
+        """,
+        [force, as_of],
+    ).fetchall()
+    return [
+        (FeedSpec(r[0], r[1], r[2], tuple(r[3] or ()), r[4], r[5], r[6]), FeedState(r[7], r[8], r[9]))
+        for r in rows
+    ]
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+def register_model(con, card: dict) -> None:
+    con.execute(
+        "INSERT INTO models VALUES (?, now()::TIMESTAMP, ?) ON CONFLICT DO NOTHING",
+        [card["model_version"], json.dumps(card)],
+    )
+
+
+def load_staged(
+    con, run_id: str, article_files: list[str], fetch_files: list[str], started_at: datetime | None = None
+) -> dict:
+    """Apply one run's staged Parquet in a single transaction. Loading the same files again changes nothing.
+
+    Duplicates inside the batch are removed before any upsert (DuckDB keeps only one of two rows with
+    the same key in one statement, silently). Feed state only moves for fetch rows not loaded before.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = _load_in_transaction(con, run_id, article_files, fetch_files, started_at)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) -> dict:
+    con.execute("DROP TABLE IF EXISTS stage_rows; DROP TABLE IF EXISTS stage_articles; "
+                "DROP TABLE IF EXISTS new_fetches; DROP TABLE IF EXISTS changed_articles; "
+                "DROP TABLE IF EXISTS new_articles")
+    if article_files:
+        con.execute("CREATE TEMP TABLE stage_rows AS SELECT * FROM read_parquet(?, union_by_name = true)",
+                    [article_files])
+    else:
+        con.execute("CREATE TEMP TABLE stage_rows AS SELECT * FROM articles WHERE false")
+    con.execute(
+        """
+        CREATE TEMP TABLE stage_articles AS
+        SELECT * FROM stage_rows
+        QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY published_at, feed_id) = 1
+        """
+    )
+    has_rows = bool(article_files)
+    changed = new = 0
+    if has_rows:
+        con.execute(
+            """
+            CREATE TEMP TABLE changed_articles AS
+            SELECT s.* FROM stage_articles s JOIN articles a USING (article_id)
+            WHERE a.content_hash <> s.content_hash
+            """
+        )
+        changed = con.execute("SELECT count(*) FROM changed_articles").fetchone()[0]
+        con.execute(
+            """
+            UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
+                                updated_at = c.first_seen_at
+            FROM changed_articles c WHERE articles.article_id = c.article_id
+            """
+        )
+        con.execute(
+            """
+            INSERT INTO article_events
+            SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at
+            FROM changed_articles ON CONFLICT DO NOTHING
+            """
+        )
+        con.execute(
+            """
+            CREATE TEMP TABLE new_articles AS
+            SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
+            INSERT INTO articles
+            SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author,
+                   language, published_at, first_seen_at, content_hash, story_key, NULL
+            FROM new_articles;
+            INSERT INTO article_events
+            SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
+            INSERT INTO article_events
+            SELECT s.article_id, 'seen_in_feed', s.feed_id, s.content_hash, s.run_id, s.first_seen_at
+            FROM stage_rows s JOIN articles a USING (article_id)
+            WHERE s.feed_id <> a.feed_id
+              AND NOT EXISTS (SELECT 1 FROM article_events e WHERE e.article_id = s.article_id
+                              AND e.event = 'seen_in_feed' AND e.feed_id = s.feed_id)
+            QUALIFY row_number() OVER (PARTITION BY s.article_id, s.feed_id ORDER BY s.first_seen_at) = 1;
+            """
+        )
+        new = _count(con, "new_articles")
+        con.execute(
+            """
+            INSERT INTO stories
+            SELECT story_key, arg_min(title, published_at), min(first_seen_at), min(published_at)
+            FROM stage_articles GROUP BY story_key
+            ON CONFLICT DO NOTHING;
+            INSERT INTO classifications
+            SELECT article_id, model_version, t.theme, t.score, t.label, t.evidence, content_hash, first_seen_at
+            FROM (SELECT article_id, model_version, content_hash, first_seen_at, unnest(themes) AS t
+                  FROM stage_articles)
+            ON CONFLICT (article_id, model_version, theme) DO UPDATE SET
+                score = excluded.score, label = excluded.label, evidence = excluded.evidence,
+                content_hash = excluded.content_hash, classified_at = excluded.classified_at
+            WHERE classifications.content_hash <> excluded.content_hash;
+            """
+        )
+    fetch_stats = _load_fetches(con, fetch_files)
+    model_version = None
+    if has_rows:
+        row = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()
+        model_version = row[0] if row else None
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [run_id, started_at, fetch_stats["feeds"], fetch_stats["failed"], fetch_stats["entries"],
+         new, changed, __version__, model_version],
+    )
+    return {"articles_new": new, "articles_changed": changed, "rows_staged": _count(con, "stage_rows"),
+            **fetch_stats}
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _load_fetches(con, fetch_files: list[str]) -> dict:
+    if not fetch_files:
+        return {"feeds": 0, "failed": 0, "entries": 0}
+    con.execute(
+        """
+        CREATE TEMP TABLE new_fetches AS
+        SELECT s.* FROM read_parquet(?, union_by_name = true) s
+        ANTI JOIN fetches f ON f.run_id = s.run_id AND f.feed_id = s.feed_id
+        QUALIFY row_number() OVER (PARTITION BY s.run_id, s.feed_id ORDER BY s.started_at DESC) = 1
+        """,
+        [fetch_files],
+    )
+    con.execute(
+        """
+        INSERT INTO fetches
+        SELECT run_id, feed_id, url, started_at, status, outcome, bytes, duration_ms, entries, bozo,
+               bozo_reason, error_kind, error
+        FROM new_fetches;
+        UPDATE feeds SET
+            last_fetched_at = n.started_at,
+            last_status = n.status,
+            last_success_at = CASE WHEN n.outcome <> 'error' THEN n.started_at ELSE feeds.last_success_at END,
+            etag = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.etag ELSE feeds.etag END,
+            last_modified = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.last_modified
+                                 ELSE feeds.last_modified END,
+            body_hash = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.body_hash ELSE feeds.body_hash END,
+            error_count = CASE WHEN n.outcome = 'error' THEN feeds.error_count + 1 ELSE 0 END,
+            last_error_kind = CASE WHEN n.outcome = 'error' THEN n.error_kind ELSE NULL END,
+            last_error = CASE WHEN n.outcome = 'error' THEN n.error ELSE NULL END,
+            -- linear backoff on failure (one poll interval per consecutive error), capped at 24 h
+            next_due_at = n.started_at + to_minutes(CAST(CASE WHEN n.outcome = 'error'
+                THEN least(feeds.poll_minutes * (feeds.error_count + 2), 1440)
+                ELSE feeds.poll_minutes END AS BIGINT))
+        FROM new_fetches n WHERE feeds.feed_id = n.feed_id;
+        """
+    )
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE outcome = 'error'), coalesce(sum(entries), 0) FROM new_fetches"
+    ).fetchone()
+    return {"feeds": row[0], "failed": row[1], "entries": int(row[2])}
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def table_counts(con) -> dict[str, int]:
+    tables = ["feeds", "fetches", "articles", "article_events", "classifications", "stories", "runs", "models"]
+    return {t: _count(con, t) for t in tables}
+
+
+def theme_totals(con) -> list[tuple[str, int]]:
+    return con.execute(
+        "SELECT theme, count(*) FILTER (WHERE label) AS n FROM current_classifications GROUP BY theme ORDER BY n DESC"
+    ).fetchall()

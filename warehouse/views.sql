@@ -1,0 +1,62 @@
+-- Views are recreated on every open, so a change here never needs a migration.
+
+-- Each article's labels from the newest model version that classified it (older versions stay
+-- queryable in `classifications`).
+CREATE OR REPLACE VIEW current_classifications AS
+SELECT c.*
+FROM classifications c
+JOIN models m USING (model_version)
+QUALIFY dense_rank() OVER (PARTITION BY c.article_id ORDER BY m.registered_at DESC, m.model_version DESC) = 1;
+
+-- Articles and the share labelled with each theme, per UTC publication day (clamped publication time).
+CREATE OR REPLACE VIEW theme_daily AS
+WITH days AS (
+    SELECT CAST(published_at AS DATE) AS day, count(*) AS total_articles,
+           count(DISTINCT feed_id) AS total_outlets
+    FROM articles GROUP BY ALL
+),
+on_topic AS (
+    SELECT CAST(a.published_at AS DATE) AS day, count(DISTINCT a.article_id) AS on_topic_articles
+    FROM articles a JOIN current_classifications c USING (article_id)
+    WHERE c.label GROUP BY ALL
+),
+themes AS (SELECT DISTINCT theme FROM current_classifications),
+labelled AS (
+    SELECT CAST(a.published_at AS DATE) AS day, c.theme, count(*) AS articles,
+           count(DISTINCT a.feed_id) AS outlets
+    FROM current_classifications c JOIN articles a USING (article_id)
+    WHERE c.label GROUP BY ALL
+)
+SELECT d.day, t.theme,
+       coalesce(l.articles, 0) AS articles,
+       coalesce(l.outlets, 0) AS outlets,
+       d.total_articles,
+       coalesce(o.on_topic_articles, 0) AS on_topic_articles,
+       round(coalesce(l.articles, 0) / d.total_articles, 4) AS share_of_all,
+       round(coalesce(l.articles, 0) / nullif(o.on_topic_articles, 0), 4) AS share_of_on_topic
+FROM days d
+CROSS JOIN themes t
+LEFT JOIN labelled l ON l.day = d.day AND l.theme = t.theme
+LEFT JOIN on_topic o ON o.day = d.day;
+
+-- Each feed's state at a glance, with its last 20 attempts.
+CREATE OR REPLACE VIEW feed_health AS
+WITH recent AS (
+    SELECT feed_id, outcome, entries,
+           row_number() OVER (PARTITION BY feed_id ORDER BY started_at DESC) AS n
+    FROM fetches
+)
+SELECT f.feed_id, f.title, f.url,
+       CASE WHEN f.disabled_reason IS NOT NULL THEN 'disabled'
+            WHEN f.error_count = 0 THEN 'ok'
+            WHEN f.error_count < 3 THEN 'failing'
+            ELSE 'broken' END AS state,
+       f.last_status, f.error_count, f.last_error_kind, f.last_error,
+       f.last_fetched_at, f.last_success_at, f.next_due_at, f.disabled_reason,
+       count(r.feed_id) FILTER (WHERE r.n <= 20) AS recent_attempts,
+       round(avg(CASE WHEN r.outcome <> 'error' THEN 1.0 ELSE 0.0 END) FILTER (WHERE r.n <= 20), 3)
+           AS recent_success_rate,
+       (SELECT count(*) FROM articles a WHERE a.feed_id = f.feed_id) AS articles
+FROM feeds f
+LEFT JOIN recent r USING (feed_id)
+GROUP BY ALL;
