@@ -1,7 +1,8 @@
 """news_ingest: every 15 minutes, fetch the due feeds in batches, classify and stage them, load once.
 
 Thin wiring only: each task calls one function of `pipeline.ingest`; XCom carries URLs, paths and
-counts, never articles. The load runs in pool `warehouse` (1 slot): DuckDB has a single writer.
+counts, never articles. Planning and loading touch the DuckDB file, so they run in pool `warehouse`
+(1 slot) and on queue `warehouse` (the one worker that owns the file); fetching runs anywhere.
 """
 
 from __future__ import annotations
@@ -31,20 +32,20 @@ def _settings():
     doc_md=__doc__,
 )
 def news_ingest():
-    @task(pool="warehouse")
+    @task(pool="warehouse", queue="warehouse", multiple_outputs=False)
     def plan_batches() -> list[dict]:
         from pipeline.ingest import plan_batches as plan
 
         context = get_current_context()
         return plan(_settings(), run_id=context["run_id"], force=bool(context["params"]["force"]))
 
-    @task(max_active_tis_per_dag=4)
+    @task(max_active_tis_per_dag=4, multiple_outputs=False)
     def process_batch(batch: dict) -> dict:
         from pipeline.ingest import process_batch as process
 
         return process(_settings(), batch)
 
-    @task(pool="warehouse")
+    @task(pool="warehouse", queue="warehouse", multiple_outputs=False)
     def load(staged: list[dict]) -> dict:
         from pipeline.ingest import load_run
 

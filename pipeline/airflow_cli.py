@@ -24,6 +24,8 @@ def airflow_env(settings: Settings, extra: dict[str, str] | None = None) -> dict
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # `airflow standalone` starts its components as `airflow ...` found on PATH: use this venv's.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
     env.update(extra or {})
     return env
@@ -54,11 +56,12 @@ def init_airflow(settings: Settings, env: dict[str, str], log_path: Path | None 
 
 
 def dags_test(settings: Settings, dag_id: str, extra_env: dict[str, str] | None = None,
-              log_path: Path | None = None, conf: dict | None = None) -> None:
+              log_path: Path | None = None, conf: dict | None = None, logical_date: str | None = None) -> None:
     """Run one DAG run in-process under real Airflow (`airflow dags test`), raising if it fails."""
     env = airflow_env(settings, extra_env)
     init_airflow(settings, env, log_path)
-    args = ["dags", "test", dag_id] + (["--conf", json.dumps(conf)] if conf else [])
+    args = ["dags", "test", dag_id] + ([logical_date] if logical_date else [])
+    args += ["--conf", json.dumps(conf)] if conf else []
     result = _run(args, env, log_path)
     if result.returncode != 0:
         raise RuntimeError(f"airflow: `airflow dags test {dag_id}` failed (exit {result.returncode}); see {log_path}")

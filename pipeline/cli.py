@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -21,7 +21,7 @@ feeds_app = typer.Typer(help="Manage the feed registry (warehouse table `feeds`)
 app.add_typer(feeds_app, name="feeds")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -207,8 +207,8 @@ def feeds_list():
 def feeds_add(url: str, title: str | None = typer.Option(None), feed_id: str | None = typer.Option(None, "--id"),
               tags: str = typer.Option("", help="comma-separated"), poll_minutes: int = typer.Option(15)):
     """Register one feed."""
-    from pipeline.registry import add_feeds
     from pipeline.feeds import feed_from_mapping
+    from pipeline.registry import add_feeds
 
     try:
         spec = feed_from_mapping({"url": url, "title": title, "id": feed_id, "tags": tags,
@@ -253,3 +253,7 @@ def feeds_export():
         sys.stdout.write(to_opml(registered_feeds(load_settings())).decode("utf-8") + "\n")
     except NewsmonError as exc:
         fail(str(exc))
+
+
+if __name__ == "__main__":
+    app()

@@ -10,8 +10,8 @@ import typer
 from pipeline.airflow_cli import dags_test
 from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.digest import build_digest, latest_day
-from pipeline.feedserver import serve_directory
 from pipeline.feeds import load_feeds_file, write_feeds_file
+from pipeline.feedserver import serve_directory
 from pipeline.ingest import run_cycle
 from pipeline.records import FeedSpec
 from pipeline.warehouse import open_readonly, table_counts, theme_totals

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -48,6 +48,16 @@ class ThemeDay:
             return False
         z = self.z
         return z >= SPIKE_Z if z is not None else self.count > self.baseline_mean
+
+
+def digest_day_for_run(interval_start, interval_end, logical_date) -> date:
+    """The UTC day a digest run covers. With a real data interval [start, end) it is the start's day;
+    a trigger-style run (start == end, Airflow 3's default for cron) or a manual run covers the day
+    before its logical date, or yesterday when it has none."""
+    if interval_start is not None and interval_end is not None and interval_end > interval_start:
+        return interval_start.astimezone(UTC).date()
+    anchor = logical_date or interval_end or datetime.now(UTC)
+    return anchor.astimezone(UTC).date() - timedelta(days=1)
 
 
 def latest_day(settings: Settings) -> date | None:
@@ -131,7 +141,8 @@ def render_markdown(data: dict) -> str:
         lines += [f"## {row.name}{' — spike' if row.spike else ''}", ""]
         for a in row.articles:
             title = md_escape(a["title"])
-            headline = f"[{title}](<{a['url']}>)" if a["url"] else title
+            url = (a["url"] or "").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+            headline = f"[{title}](<{url}>)" if url else title
             evidence = ", ".join(md_escape(e) for e in a["evidence"]) or "model score only"
             lines.append(f"- {headline} — {md_escape(a['outlet'])}, {a['published_at']:%H:%M} UTC  ")
             lines.append(f"  why: {evidence} (score {a['score']:.2f})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +18,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(directory: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve_directory(directory: Path, host: str = "127.0.0.1", port: int = 0) -> Generator[str, None, None]:
     """Yield the base URL (no trailing slash) of a threaded HTTP server over `directory`."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     server = ThreadingHTTPServer((host, port), handler)

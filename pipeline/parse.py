@@ -6,9 +6,33 @@ import calendar
 from datetime import UTC, datetime
 
 import feedparser
+from feedparser.datetimes.rfc822 import _parse_date_rfc822
 
 from pipeline.errors import FeedParseError
 from pipeline.records import ParsedFeed, RawEntry
+
+# Month abbreviations seen in localized RFC 822 dates (pt, es, de, fr, it), e.g. "Seg, 24 Set 2018".
+LOCAL_MONTHS = {
+    "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct", "dez": "Dec",
+    "ene": "Jan", "dic": "Dec", "mär": "Mar", "mrz": "Mar", "okt": "Oct", "janv": "Jan", "févr": "Feb",
+    "mars": "Mar", "avr": "Apr", "juin": "Jun", "juil": "Jul", "août": "Aug", "sept": "Sep", "déc": "Dec",
+    "gen": "Jan", "mag": "May", "giu": "Jun", "lug": "Jul", "ott": "Oct",
+}
+
+
+def parse_localized_rfc822(value: str):
+    """feedparser date handler: RFC 822 dates whose day and month names are not English."""
+    parts = value.replace(",", " ").split()
+    if len(parts) < 4:
+        return None
+    if not parts[0][:1].isdigit():
+        parts = parts[1:]  # the weekday name carries no information
+    if len(parts) > 1:
+        parts[1] = LOCAL_MONTHS.get(parts[1].lower().rstrip("."), parts[1])
+    return _parse_date_rfc822(" ".join(parts))
+
+
+feedparser.registerDateHandler(parse_localized_rfc822)
 
 
 def _struct_to_datetime(value) -> datetime | None:

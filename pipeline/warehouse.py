@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -63,7 +63,7 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations_dir: Path = MIGRATIONS_DI
 
 
 @contextmanager
-def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, None]:
     """The writer's connection: creates the file if needed and brings the schema up to date."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path, read_only=False)
@@ -75,7 +75,7 @@ def open_warehouse(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def open_readonly(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_readonly(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, None]:
     if not Path(path).exists():
         raise WarehouseError(f"warehouse: no warehouse at {path}; run `newsmon run` or `newsmon demo` first")
     con = _connect(path, read_only=True)

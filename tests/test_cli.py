@@ -1,0 +1,93 @@
+"""cli: the `newsmon` contracts, run as a real subprocess like users and other tools run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import make_settings
+
+from pipeline.ingest import run_cycle
+from pipeline.records import FeedSpec
+
+NEWSMON = [sys.executable, "-m", "pipeline.cli"]
+
+
+def newsmon(*args: str, home, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NEWSMON_HOME": str(home)}
+    return subprocess.run([*NEWSMON, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_classify_contract_is_exact(tmp_path):
+    lines = "\n".join(json.dumps(r) for r in [
+        {"id": "a1", "title": "EU tightens sanctions on Russian banks", "summary": "New listings target lenders."},
+        {"id": 2, "title": "Cup final", "text": "The holders won on penalties."},
+    ])
+    result = newsmon("classify", "-", home=tmp_path, stdin=lines)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a1", 2]
+    for row in rows:
+        assert set(row) == {"id", "labels", "scores", "evidence", "model_version"}
+        assert set(row["evidence"]) == set(row["labels"])
+    assert "sanctions" in rows[0]["labels"] and rows[1]["labels"] == []
+
+
+def test_classify_reports_bad_lines_by_number_and_keeps_going(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "title": "Truce holds"}\nnot json\n{"title": "no id"}\n{"id": 4, "title": "x"}\n')
+    result = newsmon("classify", str(source), home=tmp_path)
+    assert result.returncode == 1
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1, 4]
+    assert "line 2" in result.stderr and "line 3" in result.stderr
+
+
+def test_sql_formats_and_read_only(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    home = settings.home
+    as_json = newsmon("sql", "SELECT count(*) AS n FROM articles", "--format", "json", home=home)
+    assert json.loads(as_json.stdout) == {"n": 3}
+    as_csv = newsmon("sql", "SELECT feed_id, state FROM feed_health", "--format", "csv", home=home)
+    assert as_csv.stdout.splitlines() == ["feed_id,state", "wire,ok"]
+    table = newsmon("sql", "SELECT theme FROM theme_daily LIMIT 1", home=home)
+    assert table.returncode == 0 and "theme" in table.stdout
+    refused = newsmon("sql", "DROP TABLE articles", home=home)
+    assert refused.returncode == 1 and refused.stderr.startswith("sql: ") and len(refused.stderr.splitlines()) == 1
+    missing = newsmon("sql", "SELECT 1", home=tmp_path / "nowhere")
+    assert missing.returncode == 1 and "no warehouse" in missing.stderr
+
+
+def test_sql_runs_a_saved_query_file(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT count(*) AS n FROM articles")
+    result = newsmon("sql", "--file", str(query), "--format", "csv", home=settings.home)
+    assert result.stdout.splitlines() == ["n", "3"]
+
+
+def test_feeds_add_import_list_export_remove(tmp_path):
+    home = tmp_path / "home"
+    assert newsmon("feeds", "add", "https://ledger.example/rss", "--id", "ledger", home=home).returncode == 0
+    bad = newsmon("feeds", "add", "file:///etc/passwd", home=home)
+    assert bad.returncode == 1 and "only http(s)" in bad.stderr
+    opml = tmp_path / "in.opml"
+    opml.write_text('<opml version="2.0"><body><outline text="W" xmlUrl="https://wire.example/rss"/></body></opml>')
+    assert "imported 1 feeds" in newsmon("feeds", "import", str(opml), home=home).stdout
+    listed = newsmon("feeds", "list", home=home).stdout
+    assert "ledger" in listed and "https://wire.example/rss" in listed
+    exported = newsmon("feeds", "export", home=home).stdout
+    assert exported.count("<outline") == 2
+    assert newsmon("feeds", "remove", "ledger", home=home).returncode == 0
+    assert "ledger" not in newsmon("feeds", "list", home=home).stdout
+
+
+def test_digest_command_defaults_to_the_latest_day(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    result = newsmon("digest", home=settings.home)
+    assert result.stdout.strip().endswith("2026-11-16/digest.md")
+    assert newsmon("digest", "--date", "16/11/2026", home=settings.home).returncode == 1

@@ -1,0 +1,87 @@
+"""ingest: whole cycles over feeds served on 127.0.0.1, into a real DuckDB file."""
+
+from __future__ import annotations
+
+from conftest import make_settings
+
+from pipeline.demo import demo_feeds
+from pipeline.ingest import plan_batches, run_cycle
+from pipeline.records import FeedSpec
+from pipeline.warehouse import open_readonly, open_warehouse, table_counts
+
+STABLE_TABLES = ("articles", "article_events", "classifications", "stories", "feeds", "models")
+
+
+def fixture_feeds(base_url: str) -> list[FeedSpec]:
+    names = ["rss2_basic", "atom_basic", "rdf_basic", "rss2_illformed_recoverable", "rss2_declared_windows1251",
+             "rss2_duplicate_guids"]
+    return [FeedSpec(n, f"{base_url}/{n}.xml") for n in names] + [
+        FeedSpec("gone", f"{base_url}/no-such-feed.xml"), FeedSpec("html", f"{base_url}/not_a_feed.html")]
+
+
+def counts(settings) -> dict[str, int]:
+    with open_readonly(settings.warehouse_path) as con:
+        return table_counts(con)
+
+
+def test_cycle_loads_every_recoverable_feed_and_records_broken_ones(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server))
+    result = run_cycle(settings)
+    assert result["feeds"] == 8 and result["failed"] == 2
+    with open_readonly(settings.warehouse_path) as con:
+        kinds = dict(con.execute("SELECT feed_id, coalesce(error_kind, outcome) FROM fetches").fetchall())
+        assert kinds["gone"] == "http_4xx" and kinds["html"] == "not_a_feed" and kinds["rss2_basic"] == "ok"
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 3 + 2 + 2 + 2 + 1 + 3
+        health = dict(con.execute("SELECT feed_id, state FROM feed_health").fetchall())
+        assert health["gone"] == "failing" and health["atom_basic"] == "ok"
+
+
+def test_rerun_of_the_same_cycle_leaves_the_same_rows(tmp_path, demo_server):
+    settings = make_settings(tmp_path, demo_feeds(demo_server), batch_size=3)
+    first = run_cycle(settings, force=True)
+    after_first = counts(settings)
+    second = run_cycle(settings, force=True)
+    after_second = counts(settings)
+    assert first["articles_new"] > 600 and second["articles_new"] == 0
+    assert {t: after_second[t] for t in STABLE_TABLES} == {t: after_first[t] for t in STABLE_TABLES}
+    assert after_second["fetches"] == 2 * after_first["fetches"]  # every attempt is logged
+    with open_readonly(settings.warehouse_path) as con:
+        outcomes = con.execute("SELECT DISTINCT outcome FROM fetches WHERE run_id = ?", [second["run_id"]]).fetchall()
+    assert {o for (o,) in outcomes} <= {"not_modified", "unchanged"}  # same bytes: nothing re-parsed
+
+
+def test_full_reparse_of_unchanged_feeds_adds_nothing(tmp_path, demo_server):
+    settings = make_settings(tmp_path, demo_feeds(demo_server))
+    run_cycle(settings, force=True)
+    before = counts(settings)
+    with open_warehouse(settings.warehouse_path) as con:  # forget validators: the bytes are parsed again
+        con.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL")
+    third = run_cycle(settings, force=True)
+    assert third["entries"] > 600 and third["articles_new"] == 0 and third["articles_changed"] == 0
+    assert {t: counts(settings)[t] for t in STABLE_TABLES} == {t: before[t] for t in STABLE_TABLES}
+
+
+def test_feeds_not_yet_due_are_not_planned(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server)[:2])
+    run_cycle(settings)
+    assert plan_batches(settings, "later") == []
+    assert len(plan_batches(settings, "forced", force=True)[0]["feeds"]) == 2
+
+
+def test_batches_carry_only_small_plain_values(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server), batch_size=3)
+    batches = plan_batches(settings, "r1")
+    assert [len(b["feeds"]) for b in batches] == [3, 3, 2]
+    assert set(batches[0]["feeds"][0]) == {"feed_id", "url", "language", "etag", "last_modified", "body_hash"}
+
+
+def test_feed_dropped_from_the_file_is_disabled_not_deleted(tmp_path, fixture_server):
+    feeds = fixture_feeds(fixture_server)[:2]
+    settings = make_settings(tmp_path, feeds)
+    run_cycle(settings)
+    settings = make_settings(tmp_path, feeds[:1])
+    plan_batches(settings, "r2", force=True)
+    with open_readonly(settings.warehouse_path) as con:
+        reason = con.execute("SELECT disabled_reason FROM feeds WHERE feed_id = ?", [feeds[1].feed_id]).fetchone()[0]
+        assert reason == "removed from feeds file"
+        assert con.execute("SELECT count(*) FROM articles WHERE feed_id = ?", [feeds[1].feed_id]).fetchone()[0] == 2
