@@ -1,0 +1,36 @@
+"""query: every saved query in warehouse/queries runs on a warehouse loaded from the demo feeds."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_settings
+
+from pipeline.config import REPO_ROOT
+from pipeline.demo import demo_feeds
+from pipeline.ingest import run_cycle
+from pipeline.query import run_query
+
+QUERIES = sorted((REPO_ROOT / "warehouse" / "queries").glob("*.sql"))
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory, demo_server):
+    settings = make_settings(tmp_path_factory.mktemp("q"), demo_feeds(demo_server))
+    run_cycle(settings)
+    return settings.warehouse_path
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
+def test_saved_query_runs_and_returns_rows(demo_warehouse, query):
+    text = query.read_text()
+    assert text.startswith("--"), "each saved query starts with the question it answers"
+    columns, rows = run_query(demo_warehouse, text)
+    assert columns and rows
+
+
+def test_theme_daily_shows_the_demo_ceasefire_spike(demo_warehouse):
+    sql = "SELECT day, articles FROM theme_daily WHERE theme = 'ceasefire' ORDER BY articles DESC"
+    _, rows = run_query(demo_warehouse, sql)
+    top_day, top = rows[0]
+    median = sorted(n for _, n in rows)[len(rows) // 2]
+    assert str(top_day) in ("2026-11-15", "2026-11-16") and top >= 5 * max(median, 1)
