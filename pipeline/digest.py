@@ -14,9 +14,6 @@ from pipeline.normalize import safe_link
 from pipeline.themes import load_themes
 from pipeline.warehouse import open_readonly
 
-BASELINE_DAYS = 14
-SPIKE_Z = 2.0
-SPIKE_MIN_ARTICLES = 3
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
@@ -28,26 +25,15 @@ def md_escape(text: str) -> str:
 
 @dataclass
 class ThemeDay:
+    """One theme on one day, with its baseline and spike flag from the warehouse view `theme_trends`."""
+
     theme: str
     name: str
     core: bool
     count: int
     baseline_mean: float
-    baseline_std: float
+    spike: bool
     articles: list[dict] = field(default_factory=list)
-
-    @property
-    def z(self) -> float | None:
-        return (self.count - self.baseline_mean) / self.baseline_std if self.baseline_std > 0 else None
-
-    @property
-    def spike(self) -> bool:
-        """Rule: at least SPIKE_MIN_ARTICLES and z >= SPIKE_Z against the previous 14 days (or any rise from
-        a flat baseline)."""
-        if self.count < SPIKE_MIN_ARTICLES:
-            return False
-        z = self.z
-        return z >= SPIKE_Z if z is not None else self.count > self.baseline_mean
 
 
 def digest_day_for_run(interval_start, interval_end, logical_date) -> date:
@@ -68,13 +54,9 @@ def latest_day(settings: Settings) -> date | None:
 
 def collect(settings: Settings, day: date) -> dict:
     themes = load_themes(settings.models_dir)
-    start = day - timedelta(days=BASELINE_DAYS)
     with open_readonly(settings.warehouse_path) as con:
         totals = con.execute(
-            """
-            SELECT count(*), count(DISTINCT feed_id) FROM articles WHERE CAST(published_at AS DATE) = ?
-            """,
-            [day],
+            "SELECT count(*), count(DISTINCT feed_id) FROM articles WHERE CAST(published_at AS DATE) = ?", [day]
         ).fetchone()
         on_topic = con.execute(
             """
@@ -83,12 +65,12 @@ def collect(settings: Settings, day: date) -> dict:
             """,
             [day],
         ).fetchone()[0]
-        daily = con.execute(
-            """
-            SELECT theme, day, articles FROM theme_daily WHERE day BETWEEN ? AND ?
-            """,
-            [start, day],
-        ).fetchall()
+        trends = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT theme, articles, coalesce(baseline_mean, 0), spike FROM theme_trends WHERE day = ?", [day]
+            ).fetchall()
+        }
         top = con.execute(
             """
             SELECT c.theme, a.title, a.url, f.title AS outlet, a.feed_id, a.published_at, c.score, c.evidence,
@@ -102,20 +84,15 @@ def collect(settings: Settings, day: date) -> dict:
             """,
             [day, settings.digest_top_per_theme],
         ).fetchall()
-    by_theme: dict[str, dict[date, int]] = {}
-    for theme, d, n in daily:
-        by_theme.setdefault(theme, {})[d] = n
     rows = []
     for t in themes:
-        history = [by_theme.get(t.id, {}).get(start + timedelta(days=i), 0) for i in range(BASELINE_DAYS)]
-        mean = sum(history) / BASELINE_DAYS
-        std = (sum((h - mean) ** 2 for h in history) / (BASELINE_DAYS - 1)) ** 0.5
+        count, mean, spike = trends.get(t.id, (0, 0.0, False))
         articles = [
             {"title": r[1], "url": safe_link(r[2]), "outlet": r[3] or r[4], "published_at": r[5],
              "score": r[6], "evidence": list(r[7] or [])}
             for r in top if r[0] == t.id
         ]
-        rows.append(ThemeDay(t.id, t.name, t.core, by_theme.get(t.id, {}).get(day, 0), mean, std, articles))
+        rows.append(ThemeDay(t.id, t.name, t.core, count, mean, spike, articles))
     rows.sort(key=lambda r: (not r.core, -r.count))
     return {"day": day, "articles": totals[0], "outlets": totals[1], "on_topic": on_topic, "themes": rows}
 

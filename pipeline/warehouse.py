@@ -212,7 +212,7 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) ->
         con.execute(
             """
             UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
-                                updated_at = c.first_seen_at
+                                model_version = c.model_version, updated_at = c.first_seen_at
             FROM changed_articles c WHERE articles.article_id = c.article_id
             """
         )
@@ -229,7 +229,7 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) ->
             SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
             INSERT INTO articles
             SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author,
-                   language, published_at, first_seen_at, content_hash, story_key, NULL
+                   language, published_at, first_seen_at, content_hash, story_key, model_version, NULL
             FROM new_articles;
             INSERT INTO article_events
             SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;

@@ -34,3 +34,15 @@ def test_theme_daily_shows_the_demo_ceasefire_spike(demo_warehouse):
     top_day, top = rows[0]
     median = sorted(n for _, n in rows)[len(rows) // 2]
     assert str(top_day) in ("2026-11-15", "2026-11-16") and top >= 5 * max(median, 1)
+
+
+def test_theme_trends_flags_spikes_by_the_written_rule(demo_warehouse):
+    sql = "SELECT day, theme, articles, baseline_mean, baseline_std, baseline_days, z, spike FROM theme_trends"
+    _, rows = run_query(demo_warehouse, sql)
+    spikes = {(str(day), theme) for day, theme, *_, spike in rows if spike}
+    assert ("2026-11-15", "ceasefire") in spikes
+    for _day, _theme, articles, mean, std, days, z, spike in rows:
+        rises = (z is not None and z >= 2) or (std == 0 and articles > mean)
+        assert spike == (articles >= 3 and days >= 7 and rises)
+    early = [r for r in rows if str(r[0]) < "2026-11-05"]
+    assert not any(r[-1] for r in early)  # under 7 days of history: never a spike

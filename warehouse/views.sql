@@ -1,12 +1,11 @@
 -- Views are recreated on every open, so a change here never needs a migration.
 
--- Each article's labels from the newest model version that classified it (older versions stay
--- queryable in `classifications`).
+-- Each article's labels from its current model version (`articles.model_version`); other versions stay
+-- queryable in `classifications`.
 CREATE OR REPLACE VIEW current_classifications AS
 SELECT c.*
 FROM classifications c
-JOIN models m USING (model_version)
-QUALIFY dense_rank() OVER (PARTITION BY c.article_id ORDER BY m.registered_at DESC, m.model_version DESC) = 1;
+JOIN articles a ON a.article_id = c.article_id AND a.model_version = c.model_version;
 
 -- Articles and the share labelled with each theme, per UTC publication day (clamped publication time).
 CREATE OR REPLACE VIEW theme_daily AS
@@ -60,3 +59,26 @@ SELECT f.feed_id, f.title, f.url,
 FROM feeds f
 LEFT JOIN recent r USING (feed_id)
 GROUP BY ALL;
+
+-- Each theme and day against the previous 14 calendar days (days with no articles at all are absent).
+-- Spike rule: at least 3 articles, at least 7 days of history, and z >= 2 (or any rise over a flat
+-- history, where the standard deviation is 0).
+CREATE OR REPLACE VIEW theme_trends AS
+WITH history AS (
+    SELECT day, theme, articles, share_of_all, outlets,
+           avg(articles) OVER w AS baseline_mean,
+           stddev_samp(articles) OVER w AS baseline_std,
+           count(*) OVER w AS baseline_days
+    FROM theme_daily
+    WINDOW w AS (PARTITION BY theme ORDER BY day
+                 RANGE BETWEEN INTERVAL 14 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING)
+)
+SELECT day, theme, articles, share_of_all, outlets,
+       round(baseline_mean, 3) AS baseline_mean,
+       round(baseline_std, 3) AS baseline_std,
+       baseline_days,
+       round((articles - baseline_mean) / nullif(baseline_std, 0), 3) AS z,
+       coalesce(articles >= 3 AND baseline_days >= 7
+                AND ((articles - baseline_mean) / nullif(baseline_std, 0) >= 2
+                     OR (baseline_std = 0 AND articles > baseline_mean)), false) AS spike
+FROM history;

@@ -54,6 +54,7 @@ CREATE TABLE articles (
     first_seen_at  TIMESTAMP NOT NULL,
     content_hash   VARCHAR NOT NULL,
     story_id       VARCHAR NOT NULL,
+    model_version  VARCHAR,                     -- the version whose labels are current for this article
     updated_at     TIMESTAMP
 );
 
