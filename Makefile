@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export NEWSMON_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint airflow bench lock clean install
+.PHONY: demo test lint airflow bench profile lock clean install
 
 install: $(STAMP)
 
@@ -33,6 +33,9 @@ ONLY ?=
 SCALE ?= 1
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scale $(SCALE) $(if $(ONLY),--only $(ONLY))
+
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile
 
 # Refresh the full pin set after changing pyproject.toml.
 lock:

@@ -80,17 +80,18 @@ class ThemeClassifier:
             Prediction(
                 labels=[t for t, on in zip(self.themes, labelled[i], strict=True) if on],
                 scores={t: round(float(p), 4) for t, p in zip(self.themes, probabilities[i], strict=True)},
-                evidence=self._evidence(features.getrow(i), labelled[i]),
+                evidence=self._evidence(features, i, labelled[i]),
             )
             for i in range(len(texts))
         ]
 
-    def _evidence(self, row, labelled_row) -> dict[str, list[str]]:
-        """Per labelled theme: the terms of this text that pushed its score up most (tf-idf x weight)."""
+    def _evidence(self, features, i: int, labelled_row) -> dict[str, list[str]]:
+        """Per labelled theme: the terms of text i that pushed its score up most (tf-idf x weight)."""
         evidence: dict[str, list[str]] = {}
         if not labelled_row.any():
             return evidence
-        indices, values = row.indices, row.data
+        start, end = features.indptr[i], features.indptr[i + 1]  # CSR row slice: no per-row matrix copy
+        indices, values = features.indices[start:end], features.data[start:end]
         for k, theme in enumerate(self.themes):
             if not labelled_row[k]:
                 continue

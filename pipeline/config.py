@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -27,15 +28,16 @@ class Settings(BaseSettings):
 
     # fetching
     connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
+    read_timeout_s: float = 10.0
     fetch_deadline_s: float = 30.0
     max_body_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
-    fetch_concurrency: int = 16
+    fetch_concurrency: int = 32
     per_host_concurrency: int = 2
     allow_private_networks: bool = False
     user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
     batch_size: int = Field(default=25, ge=1, description="feeds per mapped Airflow task")
+    run_workers: int = Field(default=os.cpu_count() or 1, ge=1, description="processes for `newsmon run`")
 
     # normalizing
     max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")

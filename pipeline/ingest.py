@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,5 +142,10 @@ def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False
     started_at = utcnow()
     run_id = run_id or new_run_id(started_at)
     batches = plan_batches(settings, run_id, as_of=started_at, force=force)
-    staged = [process_batch(settings, batch) for batch in batches]
+    workers = min(settings.run_workers, len(batches))
+    if workers > 1:  # parsing is CPU-bound: one process per core, as Airflow's mapped tasks would run
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            staged = list(pool.map(process_batch, [settings] * len(batches), batches))
+    else:
+        staged = [process_batch(settings, batch) for batch in batches]
     return load_run(settings, run_id, staged, started_at)

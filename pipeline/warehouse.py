@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipeline import __version__
 from pipeline.config import REPO_ROOT
@@ -19,6 +20,8 @@ from pipeline.records import FeedSpec, FeedState
 MIGRATIONS_DIR = REPO_ROOT / "warehouse" / "migrations"
 VIEWS_FILE = REPO_ROOT / "warehouse" / "views.sql"
 LOCK_RETRIES = 8
+# DuckDB's default is 80 % of RAM; the loader spills to disk beyond this instead of growing the worker.
+MEMORY_LIMIT = "512MB"
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -26,7 +29,7 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.25
     for attempt in range(LOCK_RETRIES):
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or attempt == LOCK_RETRIES - 1:
                 raise WarehouseError(f"warehouse: cannot open {path}: {exc}") from exc
@@ -88,16 +91,20 @@ def open_readonly(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, None
 # --- feed registry -----------------------------------------------------------------------------------
 
 def upsert_feeds(con, specs: list[FeedSpec], source: str, now: datetime) -> None:
-    rows = [
-        (s.feed_id, s.url, s.title, source, list(s.tags), s.language, s.poll_minutes, s.full_text, now)
-        for s in specs
-    ]
-    if not rows:
+    specs = list({s.feed_id: s for s in specs}.values())  # one row per key, or the upsert keeps an arbitrary one
+    if not specs:
         return
-    con.executemany(
+    incoming = pa.table({  # one set-based statement: executemany is row by row in DuckDB
+        "feed_id": [s.feed_id for s in specs], "url": [s.url for s in specs], "title": [s.title for s in specs],
+        "source": [source] * len(specs), "tags": [list(s.tags) for s in specs],
+        "language": [s.language for s in specs], "poll_minutes": [s.poll_minutes for s in specs],
+        "full_text": [s.full_text for s in specs], "added_at": [now] * len(specs),
+    })
+    con.register("incoming_feeds", incoming)
+    con.execute(
         """
         INSERT INTO feeds (feed_id, url, title, source, tags, language, poll_minutes, full_text, added_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        SELECT feed_id, url, title, source, tags, language, poll_minutes, full_text, added_at FROM incoming_feeds
         ON CONFLICT (feed_id) DO UPDATE SET
             url = excluded.url, title = coalesce(excluded.title, feeds.title), tags = excluded.tags,
             language = excluded.language, poll_minutes = excluded.poll_minutes,
@@ -105,8 +112,8 @@ def upsert_feeds(con, specs: list[FeedSpec], source: str, now: datetime) -> None
             disabled_reason = CASE WHEN feeds.disabled_reason = 'removed from feeds file'
                                    THEN NULL ELSE feeds.disabled_reason END
         """,
-        rows,
     )
+    con.unregister("incoming_feeds")
 
 
 def sync_feeds_file(con, specs: list[FeedSpec], now: datetime) -> None:
@@ -182,95 +189,87 @@ def load_staged(
     return counts
 
 
+_STAGE_SQL = """
+CREATE TEMP TABLE changed_articles AS
+    SELECT s.* FROM stage_articles s JOIN articles a USING (article_id) WHERE a.content_hash <> s.content_hash;
+CREATE TEMP TABLE new_articles AS
+    SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
+"""
+
+# Only `articles` has a key; the other tables get rows derived from new_articles / changed_articles, which
+# no earlier load can have produced, so no upsert (and no index to maintain) is needed.
+_APPLY_SQL = """
+UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
+                    model_version = c.model_version, updated_at = c.first_seen_at
+FROM changed_articles c WHERE articles.article_id = c.article_id;
+INSERT INTO article_events
+    SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at FROM changed_articles;
+INSERT INTO articles
+    SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author, language, published_at,
+           first_seen_at, content_hash, story_key, model_version, NULL
+    FROM new_articles;
+INSERT INTO article_events
+    SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
+INSERT INTO article_events
+    SELECT s.article_id, 'seen_in_feed', s.feed_id, s.content_hash, s.run_id, s.first_seen_at
+    FROM stage_rows s JOIN articles a USING (article_id)
+    WHERE s.feed_id <> a.feed_id
+      AND NOT EXISTS (SELECT 1 FROM article_events e WHERE e.event = 'seen_in_feed'
+                      AND e.article_id = s.article_id AND e.feed_id = s.feed_id)
+    QUALIFY row_number() OVER (PARTITION BY s.article_id, s.feed_id ORDER BY s.first_seen_at) = 1;
+INSERT INTO stories
+    SELECT story_key, arg_min(title, published_at), min(first_seen_at), min(published_at)
+    FROM new_articles n
+    WHERE NOT EXISTS (SELECT 1 FROM stories s WHERE s.story_id = n.story_key)
+    GROUP BY story_key;
+DELETE FROM classifications c USING changed_articles ch
+    WHERE c.article_id = ch.article_id AND c.model_version = ch.model_version;
+INSERT INTO classifications
+    SELECT article_id, model_version, t.theme, t.score, t.label, t.evidence, content_hash, first_seen_at
+    FROM (SELECT article_id, model_version, content_hash, first_seen_at, unnest(themes) AS t
+          FROM (SELECT * FROM new_articles UNION ALL SELECT * FROM changed_articles));
+"""
+
+
 def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) -> dict:
-    con.execute("DROP TABLE IF EXISTS stage_rows; DROP TABLE IF EXISTS stage_articles; "
-                "DROP TABLE IF EXISTS new_fetches; DROP TABLE IF EXISTS changed_articles; "
-                "DROP TABLE IF EXISTS new_articles")
-    if article_files:
-        con.execute("CREATE TEMP TABLE stage_rows AS SELECT * FROM read_parquet(?, union_by_name = true)",
-                    [article_files])
-    else:
-        con.execute("CREATE TEMP TABLE stage_rows AS SELECT * FROM articles WHERE false")
-    con.execute(
-        """
-        CREATE TEMP TABLE stage_articles AS
-        SELECT * FROM stage_rows
-        QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY published_at, feed_id) = 1
-        """
-    )
-    has_rows = bool(article_files)
-    changed = new = 0
-    if has_rows:
-        con.execute(
-            """
-            CREATE TEMP TABLE changed_articles AS
-            SELECT s.* FROM stage_articles s JOIN articles a USING (article_id)
-            WHERE a.content_hash <> s.content_hash
-            """
-        )
-        changed = con.execute("SELECT count(*) FROM changed_articles").fetchone()[0]
-        con.execute(
-            """
-            UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
-                                model_version = c.model_version, updated_at = c.first_seen_at
-            FROM changed_articles c WHERE articles.article_id = c.article_id
-            """
-        )
-        con.execute(
-            """
-            INSERT INTO article_events
-            SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at
-            FROM changed_articles ON CONFLICT DO NOTHING
-            """
-        )
-        con.execute(
-            """
-            CREATE TEMP TABLE new_articles AS
-            SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
-            INSERT INTO articles
-            SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author,
-                   language, published_at, first_seen_at, content_hash, story_key, model_version, NULL
-            FROM new_articles;
-            INSERT INTO article_events
-            SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
-            INSERT INTO article_events
-            SELECT s.article_id, 'seen_in_feed', s.feed_id, s.content_hash, s.run_id, s.first_seen_at
-            FROM stage_rows s JOIN articles a USING (article_id)
-            WHERE s.feed_id <> a.feed_id
-              AND NOT EXISTS (SELECT 1 FROM article_events e WHERE e.article_id = s.article_id
-                              AND e.event = 'seen_in_feed' AND e.feed_id = s.feed_id)
-            QUALIFY row_number() OVER (PARTITION BY s.article_id, s.feed_id ORDER BY s.first_seen_at) = 1;
-            """
-        )
-        new = _count(con, "new_articles")
-        con.execute(
-            """
-            INSERT INTO stories
-            SELECT story_key, arg_min(title, published_at), min(first_seen_at), min(published_at)
-            FROM stage_articles GROUP BY story_key
-            ON CONFLICT DO NOTHING;
-            INSERT INTO classifications
-            SELECT article_id, model_version, t.theme, t.score, t.label, t.evidence, content_hash, first_seen_at
-            FROM (SELECT article_id, model_version, content_hash, first_seen_at, unnest(themes) AS t
-                  FROM stage_articles)
-            ON CONFLICT (article_id, model_version, theme) DO UPDATE SET
-                score = excluded.score, label = excluded.label, evidence = excluded.evidence,
-                content_hash = excluded.content_hash, classified_at = excluded.classified_at
-            WHERE classifications.content_hash <> excluded.content_hash;
-            """
-        )
-    fetch_stats = _load_fetches(con, fetch_files)
+    for table in ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    new = changed = staged = 0
     model_version = None
-    if has_rows:
-        row = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()
-        model_version = row[0] if row else None
+    if article_files:
+        # Every sighting goes to a narrow table; wide rows are read once and only the few ids seen more
+        # than once in the batch go through the (costly, wide) window that keeps the earliest.
+        con.execute(
+            """
+            CREATE TEMP TABLE stage_rows AS
+            SELECT article_id, feed_id, content_hash, run_id, first_seen_at
+            FROM read_parquet(?, union_by_name = true)
+            """,
+            [article_files],
+        )
+        con.execute(
+            """
+            CREATE TEMP TABLE stage_articles AS
+            WITH staged AS (SELECT * FROM read_parquet($files, union_by_name = true)),
+                 repeated AS (SELECT article_id FROM stage_rows GROUP BY article_id HAVING count(*) > 1)
+            SELECT * FROM staged WHERE article_id NOT IN (SELECT article_id FROM repeated)
+            UNION ALL
+            SELECT * FROM (SELECT * FROM staged WHERE article_id IN (SELECT article_id FROM repeated))
+            QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY published_at, feed_id) = 1
+            """,
+            {"files": article_files},
+        )
+        con.execute(_STAGE_SQL)
+        new, changed, staged = (_count(con, t) for t in ("new_articles", "changed_articles", "stage_rows"))
+        con.execute(_APPLY_SQL)
+        model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
+    fetch_stats = _load_fetches(con, fetch_files)
     con.execute(
         "INSERT INTO runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [run_id, started_at, fetch_stats["feeds"], fetch_stats["failed"], fetch_stats["entries"],
          new, changed, __version__, model_version],
     )
-    return {"articles_new": new, "articles_changed": changed, "rows_staged": _count(con, "stage_rows"),
-            **fetch_stats}
+    return {"articles_new": new, "articles_changed": changed, "rows_staged": staged, **fetch_stats}
 
 
 def _count(con, table: str) -> int:

@@ -58,15 +58,16 @@ CREATE TABLE articles (
     updated_at     TIMESTAMP
 );
 
--- Append-only. The key only stops a replayed batch from writing the same event twice.
+-- Append-only. Like `classifications` and `stories` it has no PRIMARY KEY: the loader derives every row
+-- from articles that are new or changed in this batch, so a replay cannot write it twice, and DuckDB's
+-- index maintenance would make bulk loads several times slower (bench: load).
 CREATE TABLE article_events (
     article_id    VARCHAR NOT NULL,
     event         VARCHAR NOT NULL,             -- first_seen | seen_in_feed | content_changed
     feed_id       VARCHAR NOT NULL,
     content_hash  VARCHAR NOT NULL,
     run_id        VARCHAR NOT NULL,
-    event_at      TIMESTAMP NOT NULL,
-    PRIMARY KEY (article_id, event, feed_id, content_hash)
+    event_at      TIMESTAMP NOT NULL
 );
 
 CREATE TABLE models (
@@ -84,12 +85,11 @@ CREATE TABLE classifications (
     label          BOOLEAN NOT NULL,
     evidence       VARCHAR[],
     content_hash   VARCHAR NOT NULL,            -- the text version that was classified
-    classified_at  TIMESTAMP NOT NULL,
-    PRIMARY KEY (article_id, model_version, theme)
+    classified_at  TIMESTAMP NOT NULL           -- unique per (article_id, model_version, theme) by the loader
 );
 
 CREATE TABLE stories (
-    story_id       VARCHAR PRIMARY KEY,
+    story_id       VARCHAR NOT NULL,            -- unique by the loader
     title          VARCHAR NOT NULL,
     first_seen_at  TIMESTAMP NOT NULL,
     first_published_at TIMESTAMP NOT NULL
