@@ -114,8 +114,9 @@ def bench_classify(scale: float, work: Path) -> list[dict]:
 def stage_generated(work: Path, count: int, seed: int = 3) -> tuple[str, str]:
     """Generated articles -> normalize -> classify -> staged Parquet, exactly as process_batch writes it."""
     from bench.generate import ArticleGenerator
-    from pipeline.classify import ThemeClassifier, article_text
+    from pipeline.classify import ThemeClassifier
     from pipeline.config import REPO_ROOT
+    from pipeline.ingest import classify_articles
     from pipeline.normalize import normalize_entries
     from pipeline.records import FetchResult, RawEntry
     from pipeline.stage import articles_table, fetch_row, fetches_table, write_parquet_atomic
@@ -125,11 +126,7 @@ def stage_generated(work: Path, count: int, seed: int = 3) -> tuple[str, str]:
            for a in ArticleGenerator(seed=seed).articles(count)]
     articles = normalize_entries(raw, "bench-feed", fetched_at)
     classifier = ThemeClassifier.load(REPO_ROOT / "models")
-    predictions = {}
-    for i in range(0, len(articles), 2000):
-        part = articles[i:i + 2000]
-        for a, p in zip(part, classifier.predict([article_text(a.title, a.summary) for a in part]), strict=True):
-            predictions[a.article_id] = p
+    predictions = classify_articles(classifier, articles)
     path = write_parquet_atomic(articles_table(articles, predictions, "bench-run", classifier.version),
                                 work / "load.articles.parquet")
     fetch = FetchResult("bench-feed", "https://bench.example/feed", fetched_at, 200, "ok", body=b"x", body_hash="h")

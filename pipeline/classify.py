@@ -53,6 +53,14 @@ def current_version(models_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def read_card(models_dir: Path, version: str) -> dict:
+    """The model card alone: cheap, for callers that only record which model was used."""
+    path = Path(models_dir) / version / CARD_FILE
+    if not path.exists():
+        raise ModelError(f"classify: model {version!r} not found under {models_dir}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 class ThemeClassifier:
     """A trained scikit-learn pipeline plus the thresholds and theme order from its model card."""
 
@@ -105,14 +113,13 @@ class ThemeClassifier:
 def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     import skops.io as sio
 
-    directory = Path(models_dir) / version
-    model_path, card_path = directory / MODEL_FILE, directory / CARD_FILE
-    if not model_path.exists() or not card_path.exists():
-        raise ModelError(f"classify: model {version!r} not found under {models_dir}")
+    card = read_card(Path(models_dir), version)
+    model_path = Path(models_dir) / version / MODEL_FILE
+    if not model_path.exists():
+        raise ModelError(f"classify: model {version!r} has no {MODEL_FILE} under {models_dir}")
     untrusted = set(sio.get_untrusted_types(file=model_path))
     unexpected = untrusted - TRUSTED_TYPES
     if unexpected:
         raise ModelError(f"classify: refusing {model_path}: unexpected types {sorted(unexpected)}")
     pipeline = sio.load(model_path, trusted=sorted(untrusted))
-    card = json.loads(card_path.read_text(encoding="utf-8"))
     return ThemeClassifier(pipeline, card)

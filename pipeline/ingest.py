@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.classify import ThemeClassifier, article_text
+from pipeline.classify import Prediction, ThemeClassifier, article_text, read_card
 from pipeline.config import Settings
 from pipeline.dedupe import dedupe_sightings, unique_by_id
 from pipeline.errors import FeedParseError
@@ -21,7 +21,7 @@ from pipeline.feeds import load_feeds_file
 from pipeline.fetch import fetch_all
 from pipeline.normalize import normalize_entries
 from pipeline.parse import parse_feed
-from pipeline.records import FeedSpec, FeedState, FetchResult
+from pipeline.records import Article, FeedSpec, FeedState, FetchResult
 from pipeline.stage import articles_table, fetch_row, fetches_table, run_dir, write_parquet_atomic
 from pipeline.warehouse import due_feeds, load_staged, open_warehouse, register_model, sync_feeds_file
 
@@ -67,6 +67,13 @@ def _keep_raw(settings: Settings, result: FetchResult) -> None:
         os.replace(tmp, path)
 
 
+def classify_articles(classifier: ThemeClassifier, articles: list[Article]) -> dict[str, Prediction]:
+    """One prediction per article id (an article seen in two feeds is classified once)."""
+    unique = unique_by_id(articles)
+    texts = [article_text(a.title, a.summary) for a in unique]
+    return dict(zip((a.article_id for a in unique), classifier.predict(texts), strict=True))
+
+
 def process_batch(settings: Settings, batch: dict) -> dict:
     """Fetch, parse, normalize, dedupe and classify one batch of feeds; stage it; return paths and counts.
 
@@ -100,11 +107,7 @@ def process_batch(settings: Settings, batch: dict) -> dict:
 
     articles = dedupe_sightings(articles)
     classifier = ThemeClassifier.load(settings.models_dir, settings.model_version)
-    unique = unique_by_id(articles)
-    predictions = dict(
-        zip((a.article_id for a in unique),
-            classifier.predict([article_text(a.title, a.summary) for a in unique]), strict=True)
-    )
+    predictions = classify_articles(classifier, articles)
     out_dir = run_dir(settings.staging_dir, run_id)
     name = f"batch-{batch['batch']:05d}"
     articles_path = write_parquet_atomic(
@@ -119,6 +122,7 @@ def process_batch(settings: Settings, batch: dict) -> dict:
         "feeds": len(pairs),
         "feeds_failed": sum(r["outcome"] == "error" for r in fetch_rows),
         "articles": len(articles),
+        "model_version": classifier.version,
     }
 
 
@@ -129,9 +133,10 @@ def load_run(settings: Settings, run_id: str, staged: list[dict], started_at: da
     missing = len(staged) * 2 - len(article_files) - len(fetch_files)
     if missing:
         raise FileNotFoundError(f"load: {missing} staged file(s) of run {run_id} are missing")
-    classifier = ThemeClassifier.load(settings.models_dir, settings.model_version)
+    versions = {s["model_version"] for s in staged}  # the card is enough: the model itself is not loaded
     with open_warehouse(settings.warehouse_path) as con:
-        register_model(con, classifier.card)
+        for version in sorted(versions):
+            register_model(con, read_card(settings.models_dir, version))
         counts = load_staged(con, run_id, article_files, fetch_files, started_at)
     counts["run_id"] = run_id
     return counts

@@ -85,3 +85,24 @@ def test_feed_dropped_from_the_file_is_disabled_not_deleted(tmp_path, fixture_se
         reason = con.execute("SELECT disabled_reason FROM feeds WHERE feed_id = ?", [feeds[1].feed_id]).fetchone()[0]
         assert reason == "removed from feeds file"
         assert con.execute("SELECT count(*) FROM articles WHERE feed_id = ?", [feeds[1].feed_id]).fetchone()[0] == 2
+
+
+def test_load_registers_the_model_from_its_card_without_loading_it(tmp_path, fixture_server):
+    import shutil
+
+    from pipeline.classify import CARD_FILE, current_version
+    from pipeline.config import REPO_ROOT
+    from pipeline.ingest import load_run, process_batch
+
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server)[:1])
+    [batch] = plan_batches(settings, "r1")
+    staged = process_batch(settings, batch)
+    version = current_version(REPO_ROOT / "models")
+    cards_only = tmp_path / "cards-only"  # no model.skops: the writer must not need it
+    (cards_only / version).mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "models" / version / CARD_FILE, cards_only / version / CARD_FILE)
+    counts = load_run(make_settings(tmp_path, fixture_feeds(fixture_server)[:1], models_dir=cards_only),
+                      "r1", [staged])
+    assert counts["articles_new"] == 3 and staged["model_version"] == version
+    with open_readonly(settings.warehouse_path) as con:
+        assert con.execute("SELECT model_version FROM models").fetchall() == [(version,)]
