@@ -55,16 +55,10 @@ def latest_day(settings: Settings) -> date | None:
 def collect(settings: Settings, day: date) -> dict:
     themes = load_themes(settings.models_dir)
     with open_readonly(settings.warehouse_path) as con:
-        totals = con.execute(
-            "SELECT count(*), count(DISTINCT feed_id) FROM articles WHERE CAST(published_at AS DATE) = ?", [day]
+        totals = con.execute(  # the day's headline numbers, from the same view the trends are built on
+            "SELECT any_value(total_articles), any_value(total_outlets), any_value(on_topic_articles) "
+            "FROM theme_daily WHERE day = ?", [day]
         ).fetchone()
-        on_topic = con.execute(
-            """
-            SELECT count(DISTINCT a.article_id) FROM articles a JOIN current_classifications c USING (article_id)
-            WHERE c.label AND CAST(a.published_at AS DATE) = ?
-            """,
-            [day],
-        ).fetchone()[0]
         trends = {
             row[0]: row[1:]
             for row in con.execute(
@@ -94,7 +88,8 @@ def collect(settings: Settings, day: date) -> dict:
         ]
         rows.append(ThemeDay(t.id, t.name, t.core, count, mean, spike, articles))
     rows.sort(key=lambda r: (not r.core, -r.count))
-    return {"day": day, "articles": totals[0], "outlets": totals[1], "on_topic": on_topic, "themes": rows}
+    total, outlets, on_topic = (value or 0 for value in totals)
+    return {"day": day, "articles": total, "outlets": outlets, "on_topic": on_topic, "themes": rows}
 
 
 def render_markdown(data: dict) -> str:

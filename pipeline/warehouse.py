@@ -189,13 +189,6 @@ def load_staged(
     return counts
 
 
-_STAGE_SQL = """
-CREATE TEMP TABLE changed_articles AS
-    SELECT s.* FROM stage_articles s JOIN articles a USING (article_id) WHERE a.content_hash <> s.content_hash;
-CREATE TEMP TABLE new_articles AS
-    SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
-"""
-
 # Only `articles` has a key; the other tables get rows derived from new_articles / changed_articles, which
 # no earlier load can have produced, so no upsert (and no index to maintain) is needed.
 _APPLY_SQL = """
@@ -259,7 +252,14 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) ->
             """,
             {"files": article_files},
         )
-        con.execute(_STAGE_SQL)
+        con.execute(
+            """
+            CREATE TEMP TABLE changed_articles AS
+            SELECT s.* FROM stage_articles s JOIN articles a USING (article_id)
+            WHERE a.content_hash <> s.content_hash;
+            CREATE TEMP TABLE new_articles AS SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
+            """
+        )
         new, changed, staged = (_count(con, t) for t in ("new_articles", "changed_articles", "stage_rows"))
         con.execute(_APPLY_SQL)
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]

@@ -9,7 +9,7 @@ from conftest import make_settings
 from pipeline.digest import ThemeDay, build_digest, collect, md_escape, render_markdown
 from pipeline.ingest import run_cycle
 from pipeline.records import FeedSpec
-from pipeline.warehouse import open_warehouse
+from pipeline.warehouse import open_readonly, open_warehouse
 
 
 def test_digest_of_a_day_lists_themes_articles_and_evidence(tmp_path, fixture_server):
@@ -53,6 +53,12 @@ def test_collect_flags_the_demo_ceasefire_spike_against_the_previous_fourteen_da
     data = collect(settings, date(2026, 11, 15))
     ceasefire = next(t for t in data["themes"] if t.theme == "ceasefire")
     assert data["articles"] > 10 and ceasefire.count >= 10 and ceasefire.spike
+    with open_readonly(settings.warehouse_path) as con:
+        direct = con.execute(
+            "SELECT count(*), count(DISTINCT feed_id), count(*) FILTER (WHERE article_id IN "
+            "(SELECT article_id FROM current_classifications WHERE label)) FROM articles "
+            "WHERE CAST(published_at AS DATE) = DATE '2026-11-15'").fetchone()
+    assert (data["articles"], data["outlets"], data["on_topic"]) == direct
     assert ceasefire.baseline_mean < ceasefire.count / 5
     assert [t.core for t in data["themes"]][:3] == [True, True, True]
 

@@ -30,6 +30,7 @@ SELECT d.day, t.theme,
        coalesce(l.articles, 0) AS articles,
        coalesce(l.outlets, 0) AS outlets,
        d.total_articles,
+       d.total_outlets,
        coalesce(o.on_topic_articles, 0) AS on_topic_articles,
        round(coalesce(l.articles, 0) / d.total_articles, 4) AS share_of_all,
        round(coalesce(l.articles, 0) / nullif(o.on_topic_articles, 0), 4) AS share_of_on_topic
