@@ -7,19 +7,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, get_current_context, task
+
+from pipeline.dag_defaults import common_dag_args
 
 
 @dag(
     dag_id="news_digest",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["newsmon", "digest"],
-    default_args={"owner": "newsmon", "retries": 2, "retry_delay": timedelta(minutes=1),
-                  "retry_exponential_backoff": True, "execution_timeout": timedelta(minutes=10)},
+    **common_dag_args("digest", task_timeout=timedelta(minutes=10), retry_delay=timedelta(minutes=1)),
     doc_md=__doc__,
 )
 def news_digest():

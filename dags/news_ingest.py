@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
+
+from pipeline.dag_defaults import common_dag_args
 
 
 def _settings():
@@ -22,12 +23,7 @@ def _settings():
 @dag(
     dag_id="news_ingest",
     schedule="*/15 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["newsmon", "ingest"],
-    default_args={"owner": "newsmon", "retries": 2, "retry_delay": timedelta(seconds=30),
-                  "retry_exponential_backoff": True, "execution_timeout": timedelta(minutes=20)},
+    **common_dag_args("ingest", task_timeout=timedelta(minutes=20), retry_delay=timedelta(seconds=30)),
     params={"force": Param(False, type="boolean", description="fetch every enabled feed, due or not")},
     doc_md=__doc__,
 )
