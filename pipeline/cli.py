@@ -181,6 +181,28 @@ def digest(day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD; defa
 
 
 @app.command()
+def replay(
+    first: str = typer.Option(..., "--from", help="first fetch day, YYYY-MM-DD (UTC)"),
+    last: str = typer.Option(..., "--to", help="last fetch day, YYYY-MM-DD (UTC), inclusive"),
+):
+    """Re-parse and re-classify the raw feed bodies kept for those days and load them (idempotent)."""
+    from pipeline.ingest import replay as replay_days
+
+    try:
+        counts = replay_days(load_settings(), parse_day(first, "--from"), parse_day(last, "--to"))
+    except (NewsmonError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(counts))
+
+
+def parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: expected a date as YYYY-MM-DD, got {value!r}")
+
+
+@app.command()
 def airflow():
     """Start `airflow standalone` with newsmon's DAGs (UI on http://localhost:8080)."""
     from pipeline.airflow_cli import standalone
@@ -194,9 +216,11 @@ def feeds_list():
     from pipeline.query import run_query
 
     try:
-        columns, rows = run_query(load_settings().warehouse_path,
-                                  "SELECT feed_id, state, url, error_count, last_error_kind FROM feed_health "
-                                  "ORDER BY feed_id")
+        columns, rows = run_query(
+            load_settings().warehouse_path,
+            "SELECT feed_id, state, url, error_score, last_error_kind, next_due_at, disabled_reason "
+            "FROM feed_health ORDER BY feed_id",
+        )
     except NewsmonError as exc:
         fail(str(exc))
     for row in rows:
@@ -227,6 +251,16 @@ def feeds_remove(feed_id: str):
     if not remove_feeds(load_settings(), [feed_id]):
         fail(f"feeds: no feed {feed_id!r}")
     typer.echo(f"removed {feed_id}")
+
+
+@feeds_app.command("enable")
+def feeds_enable(feed_id: str):
+    """Re-enable a feed that was disabled (gone, failing or removed) and make it due now."""
+    from pipeline.registry import enable_feeds
+
+    if not enable_feeds(load_settings(), [feed_id]):
+        fail(f"feeds: no feed {feed_id!r}")
+    typer.echo(f"enabled {feed_id}")
 
 
 @feeds_app.command("import")

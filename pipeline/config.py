@@ -34,10 +34,27 @@ class Settings(BaseSettings):
     max_redirects: int = 5
     fetch_concurrency: int = 32
     per_host_concurrency: int = 2
-    allow_private_networks: bool = False
+    allow_private_networks: bool = Field(
+        default=False, description="fetch from private/loopback/reserved addresses too (demo and tests only)"
+    )
+    allowed_addresses: list[str] = Field(
+        default_factory=list, description="addresses or networks allowed although non-public, e.g. ['127.0.0.1']"
+    )
+    host_timeout_limit: int = Field(default=2, ge=1, description="timeouts on one host before its feeds are skipped")
+    unconditional_every_h: float = Field(default=12.0, description="ignore stored validators this often")
     user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
     batch_size: int = Field(default=25, ge=1, description="feeds per mapped Airflow task")
     run_workers: int = Field(default=os.cpu_count() or 1, ge=1, description="processes for `newsmon run`")
+
+    # feed health
+    disable_after_errors: float = Field(default=10.0, description="error score (hard 1, soft 0.5) that disables")
+    disabled_probe_h: float = Field(default=24.0, description="how often a disabled feed is still tried")
+    moved_after_redirects: int = Field(default=3, ge=1, description="permanent redirects in a row that move a feed")
+    max_backoff_h: float = 24.0
+
+    # full text (feeds with full_text: true)
+    fulltext_per_feed: int = Field(default=20, ge=0, description="article pages fetched per feed and cycle")
+    fulltext_max_chars: int = 20_000
 
     # normalizing
     max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")

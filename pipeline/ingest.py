@@ -7,10 +7,11 @@ them through XCom and run process_batch on any worker.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.classify import Prediction, ThemeClassifier, article_text, read_card
@@ -19,11 +20,19 @@ from pipeline.dedupe import dedupe_sightings, unique_by_id
 from pipeline.errors import FeedParseError
 from pipeline.feeds import load_feeds_file
 from pipeline.fetch import fetch_all
+from pipeline.fulltext import add_full_text
 from pipeline.normalize import normalize_entries
 from pipeline.parse import parse_feed
-from pipeline.records import Article, FeedSpec, FeedState, FetchResult
+from pipeline.records import Article, FeedSpec, FeedState, FetchResult, ParsedFeed
 from pipeline.stage import articles_table, fetch_row, fetches_table, run_dir, write_parquet_atomic
-from pipeline.warehouse import due_feeds, load_staged, open_warehouse, register_model, sync_feeds_file
+from pipeline.warehouse import (
+    FeedPolicy,
+    due_feeds,
+    load_staged,
+    open_warehouse,
+    register_model,
+    sync_feeds_file,
+)
 
 log = logging.getLogger("newsmon.ingest")
 
@@ -43,9 +52,9 @@ def plan_batches(settings: Settings, run_id: str, as_of: datetime | None = None,
     specs = load_feeds_file(settings.feeds_file) if settings.feeds_file.exists() else []
     with open_warehouse(settings.warehouse_path) as con:
         sync_feeds_file(con, specs, as_of)
-        due = due_feeds(con, as_of, force=force)
+        due = due_feeds(con, as_of, force=force, unconditional_every_h=settings.unconditional_every_h)
     feeds = [
-        {"feed_id": f.feed_id, "url": f.url, "language": f.language,
+        {"feed_id": f.feed_id, "url": f.url, "language": f.language, "full_text": f.full_text,
          "etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash}
         for f, s in due
     ]
@@ -56,15 +65,31 @@ def plan_batches(settings: Settings, run_id: str, as_of: datetime | None = None,
     ]
 
 
-def _keep_raw(settings: Settings, result: FetchResult) -> None:
-    """Fetched bytes, gzip-compressed, so any day can be re-parsed later."""
+def _keep_raw(settings: Settings, result: FetchResult, language: str | None) -> None:
+    """Fetched bytes, gzip-compressed, with what a re-parse needs beside them, so any day can be replayed."""
     day_dir = settings.raw_dir / result.started_at.strftime("%Y-%m-%d")
     day_dir.mkdir(parents=True, exist_ok=True)
-    path = day_dir / f"{result.feed_id}-{result.body_hash}.xml.gz"
-    if not path.exists():
+    stem = f"{result.started_at:%H%M%S%f}-{result.feed_id}-{result.body_hash}"
+    meta = {"feed_id": result.feed_id, "url": result.url, "fetched_at": result.started_at.isoformat(),
+            "content_type": result.content_type, "language": language, "body_hash": result.body_hash}
+    for path, data in ((day_dir / f"{stem}.xml.gz", gzip.compress(result.body, compresslevel=6)),
+                       (day_dir / f"{stem}.json", json.dumps(meta).encode())):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(gzip.compress(result.body, compresslevel=6))
-        os.replace(tmp, path)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # the .json comes last: replay only reads bodies whose metadata exists
+
+
+def articles_from_body(
+    body: bytes, content_type: str | None, feed_id: str, language: str | None, fetched_at: datetime,
+    settings: Settings,
+) -> tuple[list[Article], ParsedFeed]:
+    """Parse one fetched body and normalize its entries (raises FeedParseError when it is not a feed)."""
+    parsed = parse_feed(body, content_type)
+    articles = normalize_entries(
+        parsed.entries, feed_id, fetched_at,
+        feed_language=language or parsed.language, max_age_days=settings.max_article_age_days,
+    )
+    return articles, parsed
 
 
 def classify_articles(classifier: ThemeClassifier, articles: list[Article]) -> dict[str, Prediction]:
@@ -81,7 +106,7 @@ def process_batch(settings: Settings, batch: dict) -> dict:
     """
     run_id = batch["run_id"]
     pairs = [
-        (FeedSpec(feed_id=f["feed_id"], url=f["url"], language=f.get("language")),
+        (FeedSpec(feed_id=f["feed_id"], url=f["url"], language=f.get("language"), full_text=bool(f.get("full_text"))),
          FeedState(f.get("etag"), f.get("last_modified"), f.get("body_hash")))
         for f in batch["feeds"]
     ]
@@ -90,36 +115,42 @@ def process_batch(settings: Settings, batch: dict) -> dict:
     for (feed, _state), result in zip(pairs, results, strict=True):
         entries, bozo, bozo_reason = 0, False, None
         if result.outcome == "ok":
-            _keep_raw(settings, result)
+            _keep_raw(settings, result, feed.language)
             try:
-                parsed = parse_feed(result.body, result.content_type)
+                found, parsed = articles_from_body(
+                    result.body, result.content_type, feed.feed_id, feed.language, result.started_at, settings
+                )
             except FeedParseError as exc:
                 result.outcome, result.error_kind, result.error = "error", exc.kind, str(exc)
             else:
                 entries, bozo, bozo_reason = len(parsed.entries), parsed.bozo, parsed.bozo_reason
-                articles += normalize_entries(
-                    parsed.entries, feed.feed_id, result.started_at,
-                    feed_language=feed.language or parsed.language, max_age_days=settings.max_article_age_days,
-                )
+                articles += found
         if result.outcome == "error":
             log.warning("feed failed", extra={"feed_url": feed.url, "run_id": run_id, "kind": result.error_kind})
         fetch_rows.append(fetch_row(result, run_id, entries, bozo, bozo_reason))
 
+    full_text_feeds = {f["feed_id"] for f in batch["feeds"] if f.get("full_text")}
+    if full_text_feeds:
+        articles = add_full_text(articles, full_text_feeds, settings)
+    return _stage(settings, run_id, batch["batch"], articles, fetch_rows) | {"feeds": len(pairs)}
+
+
+def _stage(settings: Settings, run_id: str, batch_no: int, articles: list[Article], fetch_rows: list[dict]) -> dict:
+    """Dedupe, classify and write one batch's Parquet; the small dict that crosses XCom."""
     articles = dedupe_sightings(articles)
     classifier = ThemeClassifier.load(settings.models_dir, settings.model_version)
     predictions = classify_articles(classifier, articles)
     out_dir = run_dir(settings.staging_dir, run_id)
-    name = f"batch-{batch['batch']:05d}"
+    name = f"batch-{batch_no:05d}"
     articles_path = write_parquet_atomic(
         articles_table(articles, predictions, run_id, classifier.version), out_dir / f"{name}.articles.parquet"
     )
     fetches_path = write_parquet_atomic(fetches_table(fetch_rows), out_dir / f"{name}.fetches.parquet")
     return {
         "run_id": run_id,
-        "batch": batch["batch"],
+        "batch": batch_no,
         "articles_path": str(articles_path),
         "fetches_path": str(fetches_path),
-        "feeds": len(pairs),
         "feeds_failed": sum(r["outcome"] == "error" for r in fetch_rows),
         "articles": len(articles),
         "model_version": classifier.version,
@@ -137,9 +168,17 @@ def load_run(settings: Settings, run_id: str, staged: list[dict], started_at: da
     with open_warehouse(settings.warehouse_path) as con:
         for version in sorted(versions):
             register_model(con, read_card(settings.models_dir, version))
-        counts = load_staged(con, run_id, article_files, fetch_files, started_at)
+        counts = load_staged(con, run_id, article_files, fetch_files, started_at, FeedPolicy.from_settings(settings))
     counts["run_id"] = run_id
     return counts
+
+
+def _map_batches(settings: Settings, work, batches: list) -> list[dict]:
+    workers = min(settings.run_workers, len(batches))
+    if workers > 1:  # parsing is CPU-bound: one process per core, as Airflow's mapped tasks would run
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(work, [settings] * len(batches), batches))
+    return [work(settings, batch) for batch in batches]
 
 
 def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False) -> dict:
@@ -147,10 +186,49 @@ def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False
     started_at = utcnow()
     run_id = run_id or new_run_id(started_at)
     batches = plan_batches(settings, run_id, as_of=started_at, force=force)
-    workers = min(settings.run_workers, len(batches))
-    if workers > 1:  # parsing is CPU-bound: one process per core, as Airflow's mapped tasks would run
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            staged = list(pool.map(process_batch, [settings] * len(batches), batches))
-    else:
-        staged = [process_batch(settings, batch) for batch in batches]
-    return load_run(settings, run_id, staged, started_at)
+    return load_run(settings, run_id, _map_batches(settings, process_batch, batches), started_at)
+
+
+def raw_bodies(settings: Settings, first: date, last: date) -> list[Path]:
+    """Metadata files of the raw bodies kept for fetch days first..last (UTC, inclusive), in fetch order."""
+    found: list[Path] = []
+    day = first
+    while day <= last:
+        found += sorted((settings.raw_dir / day.isoformat()).glob("*.json"))
+        day += timedelta(days=1)
+    return found
+
+
+def replay_batch(settings: Settings, batch: dict) -> dict:
+    """Re-parse and re-classify kept raw bodies; a body that does not parse is skipped, not fatal."""
+    articles: list[Article] = []
+    for meta_path in batch["files"]:
+        meta = json.loads(Path(meta_path).read_text(encoding="utf-8"))
+        body = gzip.decompress(Path(meta_path).with_suffix(".xml.gz").read_bytes())
+        fetched_at = datetime.fromisoformat(meta["fetched_at"])
+        try:
+            found, _parsed = articles_from_body(
+                body, meta.get("content_type"), meta["feed_id"], meta.get("language"), fetched_at, settings
+            )
+        except FeedParseError as exc:
+            log.warning("replay: skipped %s: %s", meta_path, exc)
+            continue
+        articles += found
+    return _stage(settings, batch["run_id"], batch["batch"], articles, fetch_rows=[])
+
+
+def replay(settings: Settings, first: date, last: date) -> dict:
+    """`newsmon replay`: rebuild articles from the raw bodies of days first..last and load them as one run.
+
+    Articles already in the warehouse with the same text change nothing; text that now parses differently is
+    recorded as a content change and classified again; articles the warehouse lost come back.
+    """
+    if last < first:
+        raise ValueError(f"replay: --to {last} is before --from {first}")
+    started_at = utcnow()
+    run_id = "replay__" + started_at.strftime("%Y%m%dT%H%M%S%f")
+    files = [str(p) for p in raw_bodies(settings, first, last)]
+    size = settings.batch_size
+    batches = [{"run_id": run_id, "batch": i // size, "files": files[i:i + size]} for i in range(0, len(files), size)]
+    counts = load_run(settings, run_id, _map_batches(settings, replay_batch, batches), started_at)
+    return counts | {"raw_bodies": len(files)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 
 import feedparser
@@ -35,6 +36,21 @@ def parse_localized_rfc822(value: str):
 feedparser.registerDateHandler(parse_localized_rfc822)
 
 
+# An internal DTD subset is where entities are declared: external ones (XXE) and nested ones (billion
+# laughs). Feeds have no use for it; it is removed before parsing, and references to its entities stay text.
+_DOCTYPE_SUBSET_RE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+PROLOG_BYTES = 4096
+
+
+def strip_entity_declarations(body: bytes) -> tuple[bytes, bool]:
+    if b"<!ENTITY" not in body and b"<!entity" not in body:
+        return body, False
+    match = _DOCTYPE_SUBSET_RE.search(body)
+    if not match or match.start() > PROLOG_BYTES:
+        return body, False
+    return body[:match.start()] + body[match.end():], True
+
+
 def _struct_to_datetime(value) -> datetime | None:
     if not value:
         return None
@@ -61,6 +77,7 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
     if not isinstance(body, bytes):
         raise TypeError("parse_feed takes bytes: feedparser must never be handed a URL or a path")
     headers = {"content-type": content_type} if content_type else {}
+    body, stripped = strip_entity_declarations(body)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
@@ -79,11 +96,14 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
         )
         for e in parsed.entries
     ]
-    bozo = bool(parsed.get("bozo"))
+    bozo = bool(parsed.get("bozo")) or stripped
+    reasons = ["DTD with entity declarations removed"] if stripped else []
+    if parsed.get("bozo"):
+        reasons.append(str(parsed.get("bozo_exception")))
     return ParsedFeed(
         title=parsed.feed.get("title"),
         language=feed_language,
         entries=entries,
         bozo=bozo,
-        bozo_reason=str(parsed.get("bozo_exception"))[:500] if bozo else None,
+        bozo_reason="; ".join(reasons)[:500] or None,
     )

@@ -41,6 +41,9 @@ class FetchResult:
     duration_ms: float = 0.0
     error_kind: str | None = None
     error: str | None = None
+    conditional: bool = False  # validators were sent
+    moved_to: str | None = None  # final URL of a redirect chain made only of 301/308
+    retry_after_s: float | None = None  # from a 429/503 Retry-After, jitter included
 
 
 @dataclass
@@ -80,3 +83,4 @@ class Article:
     first_seen_at: datetime
     content_hash: str
     story_key: str
+    body: str = ""  # full text of the page, only for feeds with full_text: true

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.classify import Prediction
+from pipeline.fetch import error_weight
 from pipeline.records import Article, FetchResult
 
 THEME_TYPE = pa.struct(
@@ -22,6 +23,7 @@ ARTICLE_SCHEMA = pa.schema(
         ("author", pa.string()), ("language", pa.string()), ("published_at", pa.timestamp("us")),
         ("first_seen_at", pa.timestamp("us")), ("content_hash", pa.string()), ("story_key", pa.string()),
         ("run_id", pa.string()), ("model_version", pa.string()), ("themes", pa.list_(THEME_TYPE)),
+        ("body", pa.string()),
     ]
 )
 FETCH_SCHEMA = pa.schema(
@@ -31,6 +33,8 @@ FETCH_SCHEMA = pa.schema(
         ("bytes", pa.int64()), ("duration_ms", pa.float64()), ("entries", pa.int32()), ("bozo", pa.bool_()),
         ("bozo_reason", pa.string()), ("error_kind", pa.string()), ("error", pa.string()),
         ("etag", pa.string()), ("last_modified", pa.string()), ("body_hash", pa.string()),
+        ("conditional", pa.bool_()), ("moved_to", pa.string()), ("retry_after_s", pa.float64()),
+        ("error_weight", pa.float64()),
     ]
 )
 
@@ -86,4 +90,6 @@ def fetch_row(result: FetchResult, run_id: str, entries: int, bozo: bool, bozo_r
         "duration_ms": result.duration_ms, "entries": entries, "bozo": bozo, "bozo_reason": bozo_reason,
         "error_kind": result.error_kind, "error": result.error, "etag": result.etag,
         "last_modified": result.last_modified, "body_hash": result.body_hash,
+        "conditional": result.conditional, "moved_to": result.moved_to, "retry_after_s": result.retry_after_s,
+        "error_weight": error_weight(result.error_kind),
     }

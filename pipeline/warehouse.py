@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Generator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -101,14 +102,21 @@ def upsert_feeds(con, specs: list[FeedSpec], source: str, now: datetime) -> None
         "full_text": [s.full_text for s in specs], "added_at": [now] * len(specs),
     })
     con.register("incoming_feeds", incoming)
+    # A feed moved by permanent redirects keeps its new URL until the configured URL itself changes.
     con.execute(
         """
-        INSERT INTO feeds (feed_id, url, title, source, tags, language, poll_minutes, full_text, added_at)
-        SELECT feed_id, url, title, source, tags, language, poll_minutes, full_text, added_at FROM incoming_feeds
+        INSERT INTO feeds (feed_id, url, configured_url, title, source, tags, language, poll_minutes, full_text,
+                           added_at, redirect_streak, error_score)
+        SELECT feed_id, url, url, title, source, tags, language, poll_minutes, full_text, added_at, 0, 0
+        FROM incoming_feeds
         ON CONFLICT (feed_id) DO UPDATE SET
-            url = excluded.url, title = coalesce(excluded.title, feeds.title), tags = excluded.tags,
+            url = CASE WHEN excluded.url IS DISTINCT FROM feeds.configured_url THEN excluded.url ELSE feeds.url END,
+            configured_url = excluded.url,
+            title = coalesce(excluded.title, feeds.title), tags = excluded.tags,
             language = excluded.language, poll_minutes = excluded.poll_minutes,
             full_text = excluded.full_text, source = excluded.source,
+            disabled_kind = CASE WHEN feeds.disabled_reason = 'removed from feeds file'
+                                 THEN NULL ELSE feeds.disabled_kind END,
             disabled_reason = CASE WHEN feeds.disabled_reason = 'removed from feeds file'
                                    THEN NULL ELSE feeds.disabled_reason END
         """,
@@ -121,8 +129,8 @@ def sync_feeds_file(con, specs: list[FeedSpec], now: datetime) -> None:
     upsert_feeds(con, specs, "file", now)
     listed = [s.feed_id for s in specs] or [""]
     con.execute(
-        "UPDATE feeds SET disabled_reason = 'removed from feeds file' "
-        "WHERE source = 'file' AND disabled_reason IS NULL AND NOT list_contains(?, feed_id)",
+        "UPDATE feeds SET disabled_reason = 'removed from feeds file', disabled_kind = 'removed' "
+        "WHERE source = 'file' AND coalesce(disabled_kind, '') <> 'removed' AND NOT list_contains(?, feed_id)",
         [listed],
     )
 
@@ -130,13 +138,21 @@ def sync_feeds_file(con, specs: list[FeedSpec], now: datetime) -> None:
 def remove_feed(con, feed_id: str) -> bool:
     """CLI feeds are deleted; feeds.yaml feeds are disabled, or the next sync would bring them back."""
     disabled = con.execute(
-        "UPDATE feeds SET disabled_reason = 'removed with newsmon feeds remove' "
+        "UPDATE feeds SET disabled_reason = 'removed with newsmon feeds remove', disabled_kind = 'removed' "
         "WHERE feed_id = ? AND source = 'file' RETURNING feed_id", [feed_id]
     ).fetchall()
     deleted = con.execute(
         "DELETE FROM feeds WHERE feed_id = ? AND source <> 'file' RETURNING feed_id", [feed_id]
     ).fetchall()
     return bool(disabled or deleted)
+
+
+def enable_feed(con, feed_id: str) -> bool:
+    """Clear any disabling (gone, failing or removed) and the error score; the feed is due at once."""
+    return bool(con.execute(
+        "UPDATE feeds SET disabled_kind = NULL, disabled_reason = NULL, error_score = 0, error_count = 0, "
+        "next_due_at = NULL WHERE feed_id = ? RETURNING feed_id", [feed_id]
+    ).fetchall())
 
 
 def list_feeds(con) -> list[FeedSpec]:
@@ -146,15 +162,25 @@ def list_feeds(con) -> list[FeedSpec]:
     return [FeedSpec(r[0], r[1], r[2], tuple(r[3] or ()), r[4], r[5], r[6]) for r in rows]
 
 
-def due_feeds(con, as_of: datetime, force: bool = False) -> list[tuple[FeedSpec, FeedState]]:
+def due_feeds(
+    con, as_of: datetime, force: bool = False, unconditional_every_h: float = 12.0
+) -> list[tuple[FeedSpec, FeedState]]:
+    """Feeds to fetch now: enabled ones that are due, and failing-disabled ones whose low-rate probe is due.
+
+    Validators are withheld when the last unconditional fetch is older than `unconditional_every_h`, so a
+    server that keeps answering 304 to stale validators is still read now and then.
+    """
     rows = con.execute(
         """
-        SELECT feed_id, url, title, tags, language, poll_minutes, full_text, etag, last_modified, body_hash
-        FROM feeds
-        WHERE disabled_reason IS NULL AND (? OR next_due_at IS NULL OR next_due_at <= ?)
+        SELECT feed_id, url, title, tags, language, poll_minutes, full_text,
+               CASE WHEN fresh THEN etag END, CASE WHEN fresh THEN last_modified END, body_hash
+        FROM (SELECT *, coalesce(last_unconditional_at > ? - to_microseconds(CAST(? * 3.6e9 AS BIGINT)), false)
+                        AS fresh FROM feeds)
+        WHERE coalesce(disabled_kind, 'failing') = 'failing'
+          AND (? OR next_due_at IS NULL OR next_due_at <= ?)
         ORDER BY feed_id
         """,
-        [force, as_of],
+        [as_of, unconditional_every_h, force, as_of],
     ).fetchall()
     return [
         (FeedSpec(r[0], r[1], r[2], tuple(r[3] or ()), r[4], r[5], r[6]), FeedState(r[7], r[8], r[9]))
@@ -171,8 +197,24 @@ def register_model(con, card: dict) -> None:
     )
 
 
+@dataclass(frozen=True)
+class FeedPolicy:
+    """When failing feeds back off, get disabled and probed, and when permanent redirects move them."""
+
+    disable_after_errors: float = 10.0
+    disabled_probe_h: float = 24.0
+    moved_after_redirects: int = 3
+    max_backoff_h: float = 24.0
+
+    @classmethod
+    def from_settings(cls, settings) -> FeedPolicy:
+        return cls(settings.disable_after_errors, settings.disabled_probe_h, settings.moved_after_redirects,
+                   settings.max_backoff_h)
+
+
 def load_staged(
-    con, run_id: str, article_files: list[str], fetch_files: list[str], started_at: datetime | None = None
+    con, run_id: str, article_files: list[str], fetch_files: list[str], started_at: datetime | None = None,
+    policy: FeedPolicy = FeedPolicy(),
 ) -> dict:
     """Apply one run's staged Parquet in a single transaction. Loading the same files again changes nothing.
 
@@ -181,7 +223,7 @@ def load_staged(
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        counts = _load_in_transaction(con, run_id, article_files, fetch_files, started_at)
+        counts = _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -193,13 +235,15 @@ def load_staged(
 # no earlier load can have produced, so no upsert (and no index to maintain) is needed.
 _APPLY_SQL = """
 UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
+                    body = coalesce(nullif(c.body, ''), articles.body),
                     model_version = c.model_version, updated_at = c.first_seen_at
 FROM changed_articles c WHERE articles.article_id = c.article_id;
 INSERT INTO article_events
     SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at FROM changed_articles;
-INSERT INTO articles
+INSERT INTO articles (article_id, feed_id, guid, url, canonical_url, title, summary, author, language,
+                      published_at, first_seen_at, content_hash, story_id, model_version, updated_at, body)
     SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author, language, published_at,
-           first_seen_at, content_hash, story_key, model_version, NULL
+           first_seen_at, content_hash, story_key, model_version, NULL, nullif(body, '')
     FROM new_articles;
 INSERT INTO article_events
     SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
@@ -224,7 +268,7 @@ INSERT INTO classifications
 """
 
 
-def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) -> dict:
+def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy) -> dict:
     for table in ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     new = changed = staged = 0
@@ -263,7 +307,7 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at) ->
         new, changed, staged = (_count(con, t) for t in ("new_articles", "changed_articles", "stage_rows"))
         con.execute(_APPLY_SQL)
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
-    fetch_stats = _load_fetches(con, fetch_files)
+    fetch_stats = _load_fetches(con, fetch_files, policy)
     con.execute(
         "INSERT INTO runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [run_id, started_at, fetch_stats["feeds"], fetch_stats["failed"], fetch_stats["entries"],
@@ -276,7 +320,7 @@ def _count(con, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def _load_fetches(con, fetch_files: list[str]) -> dict:
+def _load_fetches(con, fetch_files: list[str], policy: FeedPolicy) -> dict:
     if not fetch_files:
         return {"feeds": 0, "failed": 0, "entries": 0}
     con.execute(
@@ -290,32 +334,78 @@ def _load_fetches(con, fetch_files: list[str]) -> dict:
     )
     con.execute(
         """
-        INSERT INTO fetches
+        INSERT INTO fetches (run_id, feed_id, url, started_at, status, outcome, bytes, duration_ms, entries, bozo,
+                             bozo_reason, error_kind, error, conditional, moved_to, retry_after_s, error_weight)
         SELECT run_id, feed_id, url, started_at, status, outcome, bytes, duration_ms, entries, bozo,
-               bozo_reason, error_kind, error
-        FROM new_fetches;
-        UPDATE feeds SET
-            last_fetched_at = n.started_at,
-            last_status = n.status,
-            last_success_at = CASE WHEN n.outcome <> 'error' THEN n.started_at ELSE feeds.last_success_at END,
-            etag = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.etag ELSE feeds.etag END,
-            last_modified = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.last_modified
-                                 ELSE feeds.last_modified END,
-            body_hash = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.body_hash ELSE feeds.body_hash END,
-            error_count = CASE WHEN n.outcome = 'error' THEN feeds.error_count + 1 ELSE 0 END,
-            last_error_kind = CASE WHEN n.outcome = 'error' THEN n.error_kind ELSE NULL END,
-            last_error = CASE WHEN n.outcome = 'error' THEN n.error ELSE NULL END,
-            -- linear backoff on failure (one poll interval per consecutive error), capped at 24 h
-            next_due_at = n.started_at + to_minutes(CAST(CASE WHEN n.outcome = 'error'
-                THEN least(feeds.poll_minutes * (feeds.error_count + 2), 1440)
-                ELSE feeds.poll_minutes END AS BIGINT))
-        FROM new_fetches n WHERE feeds.feed_id = n.feed_id;
+               bozo_reason, error_kind, error, conditional, moved_to, retry_after_s, error_weight
+        FROM new_fetches
         """
     )
+    con.execute(_FEED_STATE_SQL, {
+        "disable_after": policy.disable_after_errors, "probe_min": int(policy.disabled_probe_h * 60),
+        "moved_after": policy.moved_after_redirects, "max_backoff_min": int(policy.max_backoff_h * 60),
+    })
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE outcome = 'error'), coalesce(sum(entries), 0) FROM new_fetches"
     ).fetchone()
     return {"feeds": row[0], "failed": row[1], "entries": int(row[2])}
+
+
+# How one attempt moves a feed's state (Media Cloud's rules): errors add their weight to the score and back
+# off linearly (one poll interval per point, capped); a success clears the score. A score over the limit
+# disables the feed but it is still probed every `probe_min`; 410 disables at once and is not probed.
+# Retry-After wins over the backoff. `moved_after` permanent-redirect chains in a row to the same place
+# move the stored URL; anything else in between resets the streak.
+_FEED_STATE_SQL = """
+UPDATE feeds SET
+    last_fetched_at = n.started_at,
+    last_status = n.status,
+    last_success_at = CASE WHEN n.ok THEN n.started_at ELSE feeds.last_success_at END,
+    etag = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.etag ELSE feeds.etag END,
+    last_modified = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.last_modified ELSE feeds.last_modified END,
+    body_hash = CASE WHEN n.outcome IN ('ok', 'unchanged') THEN n.body_hash ELSE feeds.body_hash END,
+    last_unconditional_at = CASE WHEN n.outcome IN ('ok', 'unchanged') AND NOT coalesce(n.conditional, false)
+                                 THEN n.started_at ELSE feeds.last_unconditional_at END,
+    error_count = CASE WHEN n.ok THEN 0 ELSE feeds.error_count + 1 END,
+    error_score = n.new_score,
+    last_error_kind = CASE WHEN n.ok THEN NULL ELSE n.error_kind END,
+    last_error = CASE WHEN n.ok THEN NULL ELSE n.error END,
+    retry_after_until = n.started_at + to_microseconds(CAST(n.retry_after_s * 1e6 AS BIGINT)),
+    disabled_kind = n.new_disabled_kind,
+    disabled_reason = CASE
+        WHEN n.new_disabled_kind IS NULL THEN NULL
+        WHEN n.new_disabled_kind = feeds.disabled_kind THEN feeds.disabled_reason
+        WHEN n.new_disabled_kind = 'gone' THEN n.error
+        ELSE 'failing: error score ' || n.new_score || ' reached ' || $disable_after || '; last: ' || n.error END,
+    next_due_at = n.started_at + CASE
+        WHEN n.retry_after_s IS NOT NULL THEN to_microseconds(CAST(n.retry_after_s * 1e6 AS BIGINT))
+        WHEN n.new_disabled_kind = 'failing' THEN to_minutes(CAST($probe_min AS BIGINT))
+        WHEN NOT n.ok THEN
+            to_seconds(CAST(60 * least(feeds.poll_minutes * (1 + n.new_score), $max_backoff_min) AS BIGINT))
+        ELSE to_minutes(CAST(feeds.poll_minutes AS BIGINT)) END,
+    redirect_target = CASE WHEN n.moves THEN NULL ELSE n.moved_to_ok END,
+    redirect_streak = CASE WHEN n.moves THEN 0 ELSE n.streak END,
+    previous_url = CASE WHEN n.moves THEN feeds.url ELSE feeds.previous_url END,
+    url_changed_at = CASE WHEN n.moves THEN n.started_at ELSE feeds.url_changed_at END,
+    url = CASE WHEN n.moves THEN n.moved_to_ok ELSE feeds.url END
+FROM (
+    SELECT *, streak >= $moved_after AS moves,
+           CASE WHEN error_kind = 'gone' THEN 'gone'
+                WHEN ok AND cur_kind = 'failing' THEN NULL
+                WHEN NOT ok AND new_score >= $disable_after THEN coalesce(cur_kind, 'failing')
+                ELSE cur_kind END AS new_disabled_kind
+    FROM (
+        SELECT n.*, f.disabled_kind AS cur_kind, n.outcome <> 'error' AS ok,
+               CASE WHEN n.outcome <> 'error' THEN 0 ELSE f.error_score + coalesce(n.error_weight, 1) END
+                   AS new_score,
+               CASE WHEN n.outcome <> 'error' THEN n.moved_to END AS moved_to_ok,
+               CASE WHEN n.outcome = 'error' OR n.moved_to IS NULL THEN 0
+                    WHEN n.moved_to = f.redirect_target THEN f.redirect_streak + 1 ELSE 1 END AS streak
+        FROM new_fetches n JOIN feeds f USING (feed_id)
+    )
+) n
+WHERE feeds.feed_id = n.feed_id
+"""
 
 
 # --- reading ---------------------------------------------------------------------------------------------

@@ -91,3 +91,19 @@ def test_digest_command_defaults_to_the_latest_day(tmp_path, fixture_server):
     result = newsmon("digest", home=settings.home)
     assert result.stdout.strip().endswith("2026-11-16/digest.md")
     assert newsmon("digest", "--date", "16/11/2026", home=settings.home).returncode == 1
+
+
+def test_replay_and_feeds_enable_give_one_line_errors_for_bad_input(tmp_path):
+    bad_date = newsmon("replay", "--from", "2026-13-01", "--to", "2026-11-02", home=tmp_path)
+    assert bad_date.returncode != 0 and "YYYY-MM-DD" in bad_date.stderr and "Traceback" not in bad_date.stderr
+    backwards = newsmon("replay", "--from", "2026-11-05", "--to", "2026-11-01", home=tmp_path)
+    assert backwards.returncode != 0 and "before" in backwards.stderr
+    unknown = newsmon("feeds", "enable", "no-such-feed", home=tmp_path)
+    assert unknown.returncode != 0 and "no feed 'no-such-feed'" in unknown.stderr
+
+
+def test_replay_of_days_without_raw_bytes_loads_nothing(tmp_path):
+    result = newsmon("replay", "--from", "2026-11-01", "--to", "2026-11-02", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)
+    assert counts["raw_bodies"] == 0 and counts["articles_new"] == 0

@@ -72,7 +72,8 @@ def test_batches_carry_only_small_plain_values(tmp_path, fixture_server):
     settings = make_settings(tmp_path, fixture_feeds(fixture_server), batch_size=3)
     batches = plan_batches(settings, "r1")
     assert [len(b["feeds"]) for b in batches] == [3, 3, 2]
-    assert set(batches[0]["feeds"][0]) == {"feed_id", "url", "language", "etag", "last_modified", "body_hash"}
+    assert set(batches[0]["feeds"][0]) == {"feed_id", "url", "language", "full_text", "etag", "last_modified",
+                                           "body_hash"}
 
 
 def test_feed_dropped_from_the_file_is_disabled_not_deleted(tmp_path, fixture_server):
@@ -106,3 +107,54 @@ def test_load_registers_the_model_from_its_card_without_loading_it(tmp_path, fix
     assert counts["articles_new"] == 3 and staged["model_version"] == version
     with open_readonly(settings.warehouse_path) as con:
         assert con.execute("SELECT model_version FROM models").fetchall() == [(version,)]
+
+
+def test_replay_rebuilds_lost_articles_from_kept_raw_bytes_and_a_second_replay_adds_nothing(tmp_path, fixture_server):
+    from pipeline.ingest import replay, utcnow
+
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server))
+    run_cycle(settings)
+    with open_readonly(settings.warehouse_path) as con:
+        before = con.execute("SELECT article_id, title, content_hash FROM articles ORDER BY 1").fetchall()
+    settings.warehouse_path.unlink()  # the warehouse is lost; the raw bytes are not
+    today = utcnow().date()
+    first = replay(settings, today, today)
+    assert first["raw_bodies"] == 7  # six feeds and the HTML page, kept though it did not parse
+    assert first["articles_new"] == len(before)
+    with open_readonly(settings.warehouse_path) as con:
+        assert con.execute("SELECT article_id, title, content_hash FROM articles ORDER BY 1").fetchall() == before
+    again = replay(settings, today, today)
+    assert again["articles_new"] == 0 and again["articles_changed"] == 0
+
+
+ARTICLE_PAGE = b"""<!doctype html><html><head><title>Envoys meet again</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Envoys meet again in Geneva</h1>
+<p>Negotiators from both delegations sat down for a third round on Tuesday, aides said, with a draft on
+prisoner exchanges and a monitoring mission for the front line on the table.</p>
+<p>One diplomat described the mood as businesslike. Neither side expected a signed text this week, but both
+agreed to keep a working group on the maritime corridor meeting after the envoys leave.</p>
+<p>The next session is planned for early December, according to a schedule shared with reporters.</p>
+</article><footer>Copyright newsmon test fixture</footer></body></html>"""
+
+
+def test_full_text_feed_gets_the_page_text_fetched_once_under_the_same_guard(tmp_path, scripted_server):
+    from conftest import Behaviour
+
+    def feed(*paths):
+        items = "".join(f"<item><title>Story {p}</title><link>{scripted_server.url(p)}</link></item>" for p in paths)
+        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+
+    scripted_server.routes["/feed"] = Behaviour(200, feed("/story/1"))
+    scripted_server.routes["/story/1"] = Behaviour(200, ARTICLE_PAGE, {"Content-Type": "text/html"})
+    scripted_server.routes["/story/2"] = Behaviour(200, ARTICLE_PAGE.replace(b"third", b"fourth"))
+    settings = make_settings(tmp_path, [FeedSpec("ft", scripted_server.url("/feed"), full_text=True)], run_workers=1)
+    run_cycle(settings, force=True)
+    scripted_server.routes["/feed"] = Behaviour(200, feed("/story/1", "/story/2"))
+    run_cycle(settings, force=True)
+    with open_readonly(settings.warehouse_path) as con:
+        bodies = dict(con.execute("SELECT title, body FROM articles").fetchall())
+    assert "third round" in bodies["Story /story/1"] and "fourth round" in bodies["Story /story/2"]
+    assert "Home" not in bodies["Story /story/1"]  # boilerplate stays out
+    pages = [path for path, _ in scripted_server.requests if path.startswith("/story")]
+    assert sorted(pages) == ["/story/1", "/story/2"]  # the cached page is not fetched again

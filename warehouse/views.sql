@@ -39,7 +39,9 @@ CROSS JOIN themes t
 LEFT JOIN labelled l ON l.day = d.day AND l.theme = t.theme
 LEFT JOIN on_topic o ON o.day = d.day;
 
--- Each feed's state at a glance, with its last 20 attempts.
+-- Each feed's state at a glance, with its last 20 attempts. States: ok, failing (some errors, backing off),
+-- broken (error score >= 3), rate_limited (the publisher asked us to wait), disabled (too many failures,
+-- still probed now and then), gone (410), removed (by the user or the feeds file).
 CREATE OR REPLACE VIEW feed_health AS
 WITH recent AS (
     SELECT feed_id, outcome, entries,
@@ -47,12 +49,15 @@ WITH recent AS (
     FROM fetches
 )
 SELECT f.feed_id, f.title, f.url,
-       CASE WHEN f.disabled_reason IS NOT NULL THEN 'disabled'
-            WHEN f.error_count = 0 THEN 'ok'
-            WHEN f.error_count < 3 THEN 'failing'
+       CASE WHEN f.disabled_kind = 'failing' THEN 'disabled'
+            WHEN f.disabled_kind IS NOT NULL THEN f.disabled_kind
+            WHEN f.last_error_kind = 'rate_limited' THEN 'rate_limited'
+            WHEN coalesce(f.error_score, 0) = 0 THEN 'ok'
+            WHEN f.error_score < 3 THEN 'failing'
             ELSE 'broken' END AS state,
-       f.last_status, f.error_count, f.last_error_kind, f.last_error,
-       f.last_fetched_at, f.last_success_at, f.next_due_at, f.disabled_reason,
+       f.last_status, f.error_count, f.error_score, f.last_error_kind, f.last_error,
+       f.last_fetched_at, f.last_success_at, f.next_due_at, f.retry_after_until, f.disabled_reason,
+       f.configured_url, f.previous_url, f.url_changed_at,
        count(r.feed_id) FILTER (WHERE r.n <= 20) AS recent_attempts,
        round(avg(CASE WHEN r.outcome <> 'error' THEN 1.0 ELSE 0.0 END) FILTER (WHERE r.n <= 20), 3)
            AS recent_success_rate,
