@@ -259,6 +259,70 @@ def bench_fetch(scale: float, work: Path) -> list[dict]:
                    concurrency=settings.fetch_concurrency, read_timeout_s=settings.read_timeout_s)]
 
 
+# --- 4b. gzip bomb ------------------------------------------------------------------------------------------
+
+def serve_once(body: bytes, headers: dict[str, str]):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002
+            pass
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:  # the client hung up at its cap
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/bomb.xml"
+
+
+def bench_gzip_bomb(scale: float, work: Path) -> list[dict]:
+    """Peak RSS of a fresh process fetching a gzip bomb: newsmon's fetch against feedparser.parse(url)."""
+    import zlib
+
+    mib = max(64, round(1024 * scale))
+    compressor, zeros = zlib.compressobj(9, zlib.DEFLATED, 31), b"\0" * (1 << 20)
+    bomb = b"".join(compressor.compress(zeros) for _ in range(mib)) + compressor.flush()
+    server, url = serve_once(bomb, {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
+    ours = (
+        "import resource, sys\n"
+        "from pipeline.config import Settings\nfrom pipeline.fetch import fetch_feed, make_client\n"
+        "from pipeline.records import FeedSpec, FeedState\n"
+        "s = Settings(home=sys.argv[2], allow_private_networks=True)\n"
+        "r = fetch_feed(make_client(s), FeedSpec('bomb', sys.argv[1]), FeedState(), s)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, r.error_kind)\n"
+    )
+    theirs = (
+        "import resource, sys\nimport feedparser\n"
+        "feedparser.parse(sys.argv[1])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'parsed')\n"
+    )
+    idle = "import resource\nimport feedparser, httpx, pipeline.fetch\n" \
+           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'idle')\n"
+    try:
+        measured = {}
+        for name, code in (("idle", idle), ("ours", ours), ("feedparser", theirs)):
+            out = subprocess.run([PY, "-c", code, url, str(work / "bomb-home")], capture_output=True, text=True,
+                                 check=True, cwd=REPO).stdout.split()
+            measured[name] = (int(out[0]), out[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+    peak, base, idle_rss = measured["ours"][0], measured["feedparser"][0], measured["idle"][0]
+    return [result("gzip_bomb_peak_rss", peak / 2**20, "MiB", baseline=base / 2**20,
+                   baseline_label="feedparser.parse(url) on the same bomb", ratio=base / peak,
+                   ratio_label="feedparser peak / newsmon peak",
+                   aim="memory bounded: peak - idle well under the 15 MiB cap + buffers",
+                   met=(peak - idle_rss) < 64 * 2**20, compressed_kib=round(len(bomb) / 1024),
+                   decompressed_mib=mib, idle_mib=round(idle_rss / 2**20, 1), outcome=measured["ours"][1])]
+
+
 # --- 5. end to end ----------------------------------------------------------------------------------------
 
 def run_measured(cmd: list[str], env: dict, log: Path) -> tuple[float, int]:
@@ -409,6 +473,7 @@ def bench_airflow(scale: float, work: Path) -> list[dict]:
 
 BENCHES: dict[str, Callable[[float, Path], list[dict]]] = {
     "parse": bench_parse, "classify": bench_classify, "load": bench_load, "fetch": bench_fetch,
+    "gzip_bomb": bench_gzip_bomb,
     "e2e": bench_e2e, "trends": bench_trends, "airflow": bench_airflow,
 }
 

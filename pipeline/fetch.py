@@ -9,8 +9,9 @@ import random
 import socket
 import threading
 import time
+import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -138,16 +139,48 @@ def with_jitter(seconds: float, rng: random.Random | None = None) -> float:
     return min(seconds * (1 + (rng or random).uniform(0, 0.1)), MAX_RETRY_AFTER_S)
 
 
+class _Inflater:
+    """gzip/deflate decoding in bounded steps. httpx inflates each network chunk in one call, so 64 KiB
+    of a gzip bomb would become ~64 MiB before any cap could look at it."""
+
+    STEP = 256 * 1024
+
+    def __init__(self, encoding: str):
+        self.gzip = encoding in ("gzip", "x-gzip")
+        self.raw_fallback = not self.gzip  # deflate: zlib-wrapped by the RFC, raw by some servers
+        self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if self.gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self.decoder.decompress(data, self.STEP)
+            except zlib.error as exc:
+                if not self.raw_fallback:
+                    raise FeedFetchError("bad_encoding", f"body is not valid {('deflate', 'gzip')[self.gzip]}") from exc
+                self.raw_fallback, self.decoder = False, zlib.decompressobj(-zlib.MAX_WBITS)
+                continue
+            self.raw_fallback = False
+            yield out
+            data = self.decoder.unconsumed_tail
+            if self.decoder.eof and self.decoder.unused_data:  # concatenated gzip members
+                data, self.decoder = self.decoder.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+
 def _read_capped(response: httpx.Response, cap: int, deadline: float) -> bytes:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise FeedFetchError("bad_encoding", f"unsupported Content-Encoding {encoding!r}")
+    inflater = _Inflater(encoding) if encoding in ("gzip", "x-gzip", "deflate") else None
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes(chunk_size=64 * 1024):  # decompressed bytes: the cap bounds memory
-        size += len(chunk)
-        if size > cap:
-            raise FeedFetchError("too_large", f"body exceeds {cap} bytes after decompression")
+    for raw in response.iter_raw(chunk_size=64 * 1024):
+        for chunk in (inflater.feed(raw) if inflater else (raw,)):
+            size += len(chunk)  # decompressed bytes: the cap bounds memory
+            if size > cap:
+                raise FeedFetchError("too_large", f"body exceeds {cap} bytes after decompression")
+            chunks.append(chunk)
         if time.monotonic() > deadline:
             raise FeedFetchError("timeout", "body took longer than the fetch deadline")
-        chunks.append(chunk)
     return b"".join(chunks)
 
 

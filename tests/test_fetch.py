@@ -84,6 +84,18 @@ def test_gzip_body_is_decompressed(settings, scripted_server):
     assert fetch(settings, scripted_server.url("/gz")).body == FEED_BYTES
 
 
+def test_deflate_bodies_zlib_wrapped_or_raw_are_decoded_and_unknown_encodings_refused(settings, scripted_server):
+    raw = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    bodies = {"/zlib": zlib.compress(FEED_BYTES), "/raw": raw.compress(FEED_BYTES) + raw.flush()}
+    for path, body in bodies.items():
+        scripted_server.routes[path] = Behaviour(200, body, {"Content-Encoding": "deflate"})
+        assert fetch(settings, scripted_server.url(path)).body == FEED_BYTES
+    scripted_server.routes["/br"] = Behaviour(200, b"\x1b\x00", {"Content-Encoding": "br"})
+    assert fetch(settings, scripted_server.url("/br")).error_kind == "bad_encoding"
+    scripted_server.routes["/junk"] = Behaviour(200, b"not gzip at all", {"Content-Encoding": "gzip"})
+    assert fetch(settings, scripted_server.url("/junk")).error_kind == "bad_encoding"
+
+
 def test_fetch_all_keeps_order_and_isolates_failures(settings, scripted_server):
     scripted_server.routes["/a"] = Behaviour(200, FEED_BYTES)
     scripted_server.routes["/c"] = Behaviour(200, FEED_BYTES)
