@@ -98,9 +98,33 @@ def assign(stories: list[dict]) -> dict[str, list[dict]]:
             items[feed_id].append(item)
             if feed_id == "northwire" and story["kind"] == "on_topic":
                 items[TOPIC_FEED.feed_id].append(item)
+                syndicate(item, outlets, seeded(story["story"] + ":syndication"), items)
     for feed_items in items.values():
         feed_items.sort(key=lambda i: (i["published"], i["slug"]), reverse=True)
     return items
+
+
+# How regional papers re-run wire copy: the same text under a lightly edited headline, sometimes cut short.
+REPUBLISHERS = ["harbour-gazette", "daily-courier", "rheinland-courier", "baltic-monitor"]
+HEADLINE_EDITS = [
+    lambda t: t, lambda t: f"{t} - agency", lambda t: f"UPDATE 1-{t}", lambda t: f"{t} (wire)",
+    lambda t: t.rstrip(".") + ", report says",
+]
+
+
+def syndicate(item: dict, taken: list[str], rng: random.Random, items: dict) -> None:
+    """About half of the wire's on-topic stories are re-run by one or two outlets that did not cover them."""
+    if rng.random() < 0.5:
+        return
+    free = [o for o in REPUBLISHERS if o not in taken]
+    for feed_id in rng.sample(free, k=min(len(free), rng.randint(1, 2))):
+        summary = item["summary"]
+        if rng.random() < 0.4:  # cut after the first sentence
+            summary = summary.split(". ")[0].rstrip(".") + "."
+        copy = {**item, "title": rng.choice(HEADLINE_EDITS)(item["title"]), "summary": summary,
+                "published": item["published"] + timedelta(minutes=rng.randint(15, 240)),
+                "outlet": OUTLETS[feed_id]}
+        items[feed_id].append(copy)
 
 
 def link_for(item: dict) -> str:

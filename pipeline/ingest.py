@@ -25,6 +25,7 @@ from pipeline.normalize import normalize_entries
 from pipeline.parse import parse_feed
 from pipeline.records import Article, FeedSpec, FeedState, FetchResult, ParsedFeed
 from pipeline.stage import articles_table, fetch_row, fetches_table, run_dir, write_parquet_atomic
+from pipeline.stories import assign_stories
 from pipeline.warehouse import (
     FeedPolicy,
     due_feeds,
@@ -169,6 +170,11 @@ def load_run(settings: Settings, run_id: str, staged: list[dict], started_at: da
         for version in sorted(versions):
             register_model(con, read_card(settings.models_dir, version))
         counts = load_staged(con, run_id, article_files, fetch_files, started_at, FeedPolicy.from_settings(settings))
+        # A crash between the two leaves articles unclustered, and the next load clusters them.
+        stories = assign_stories(con, utcnow())
+        con.execute("UPDATE runs SET stories_merged = ? WHERE run_id = ? AND stories_merged IS NULL",
+                    [stories["stories_merged"], run_id])
+    counts |= stories
     counts["run_id"] = run_id
     return counts
 

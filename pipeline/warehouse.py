@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -20,23 +21,43 @@ from pipeline.records import FeedSpec, FeedState
 
 MIGRATIONS_DIR = REPO_ROOT / "warehouse" / "migrations"
 VIEWS_FILE = REPO_ROOT / "warehouse" / "views.sql"
-LOCK_RETRIES = 8
+LOCK_WAIT_S = 30.0  # a load takes seconds; a writer waiting longer than this is stuck behind something
 # DuckDB's default is 80 % of RAM; the loader spills to disk beyond this instead of growing the worker.
 MEMORY_LIMIT = "512MB"
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, retrying with bounded backoff while another process holds the write lock."""
-    delay = 0.25
-    for attempt in range(LOCK_RETRIES):
+def lock_holder(message: str) -> str:
+    """'PID 123: airflow tasks run ...' from DuckDB's lock error, with the holder's command line if readable."""
+    match = re.search(r"\(PID (\d+)\)", message)
+    if not match:
+        return "another process"
+    pid = match.group(1)
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        cmdline = ""
+    if len(cmdline) > 240:
+        cmdline = f"{cmdline[:150]} ... {cmdline[-80:]}"
+    return f"PID {pid}" + (f" ({cmdline})" if cmdline else "")
+
+
+def _connect(path: Path, read_only: bool, lock_wait_s: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying with bounded backoff while another process holds the lock."""
+    delay, waited = 0.1, 0.0
+    while True:
         try:
             return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or attempt == LOCK_RETRIES - 1:
+            if "lock" not in str(exc).lower():
                 raise WarehouseError(f"warehouse: cannot open {path}: {exc}") from exc
+            if waited >= lock_wait_s:
+                raise WarehouseError(
+                    f"warehouse: {path} is locked by {lock_holder(str(exc))}; gave up after {waited:.1f} s. "
+                    "Only one process writes at a time: wait for it to finish or stop it."
+                ) from exc
             time.sleep(delay)
-            delay = min(delay * 2, 4.0)
-    raise AssertionError("unreachable")
+            waited += delay
+            delay = min(delay * 2, 4.0, max(lock_wait_s - waited, 0.05))
 
 
 def migrate(con: duckdb.DuckDBPyConnection, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
@@ -67,10 +88,10 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations_dir: Path = MIGRATIONS_DI
 
 
 @contextmanager
-def open_warehouse(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, None]:
+def open_warehouse(path: Path, lock_wait_s: float = LOCK_WAIT_S) -> Generator[duckdb.DuckDBPyConnection, None, None]:
     """The writer's connection: creates the file if needed and brings the schema up to date."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only=False)
+    con = _connect(path, read_only=False, lock_wait_s=lock_wait_s)
     try:
         migrate(con)
         yield con
@@ -79,10 +100,10 @@ def open_warehouse(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, Non
 
 
 @contextmanager
-def open_readonly(path: Path) -> Generator[duckdb.DuckDBPyConnection, None, None]:
+def open_readonly(path: Path, lock_wait_s: float = LOCK_WAIT_S) -> Generator[duckdb.DuckDBPyConnection, None, None]:
     if not Path(path).exists():
         raise WarehouseError(f"warehouse: no warehouse at {path}; run `newsmon run` or `newsmon demo` first")
-    con = _connect(path, read_only=True)
+    con = _connect(path, read_only=True, lock_wait_s=lock_wait_s)
     try:
         yield con
     finally:
@@ -232,7 +253,8 @@ def load_staged(
 
 
 # Only `articles` has a key; the other tables get rows derived from new_articles / changed_articles, which
-# no earlier load can have produced, so no upsert (and no index to maintain) is needed.
+# no earlier load can have produced, so no upsert (and no index to maintain) is needed. Stories are assigned
+# after the load (pipeline.stories), from the articles whose clustered_at is still NULL.
 _APPLY_SQL = """
 UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
                     body = coalesce(nullif(c.body, ''), articles.body),
@@ -241,9 +263,10 @@ FROM changed_articles c WHERE articles.article_id = c.article_id;
 INSERT INTO article_events
     SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at FROM changed_articles;
 INSERT INTO articles (article_id, feed_id, guid, url, canonical_url, title, summary, author, language,
-                      published_at, first_seen_at, content_hash, story_id, model_version, updated_at, body)
+                      published_at, first_seen_at, content_hash, story_id, model_version, updated_at, body,
+                      clustered_at)
     SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author, language, published_at,
-           first_seen_at, content_hash, story_key, model_version, NULL, nullif(body, '')
+           first_seen_at, content_hash, story_key, model_version, NULL, nullif(body, ''), NULL
     FROM new_articles;
 INSERT INTO article_events
     SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
@@ -254,11 +277,6 @@ INSERT INTO article_events
       AND NOT EXISTS (SELECT 1 FROM article_events e WHERE e.event = 'seen_in_feed'
                       AND e.article_id = s.article_id AND e.feed_id = s.feed_id)
     QUALIFY row_number() OVER (PARTITION BY s.article_id, s.feed_id ORDER BY s.first_seen_at) = 1;
-INSERT INTO stories
-    SELECT story_key, arg_min(title, published_at), min(first_seen_at), min(published_at)
-    FROM new_articles n
-    WHERE NOT EXISTS (SELECT 1 FROM stories s WHERE s.story_id = n.story_key)
-    GROUP BY story_key;
 DELETE FROM classifications c USING changed_articles ch
     WHERE c.article_id = ch.article_id AND c.model_version = ch.model_version;
 INSERT INTO classifications
@@ -268,7 +286,12 @@ INSERT INTO classifications
 """
 
 
+def run_kind(run_id: str) -> str:
+    return "replay" if run_id.startswith("replay__") else "ingest"
+
+
 def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy) -> dict:
+    t0 = time.monotonic()
     for table in ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     new = changed = staged = 0
@@ -309,9 +332,13 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
     fetch_stats = _load_fetches(con, fetch_files, policy)
     con.execute(
-        "INSERT INTO runs VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        """
+        INSERT INTO runs (run_id, started_at, loaded_at, feeds, feeds_failed, entries, articles_new,
+                          articles_changed, code_version, model_version, kind, rows_staged, load_seconds)
+        VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+        """,
         [run_id, started_at, fetch_stats["feeds"], fetch_stats["failed"], fetch_stats["entries"],
-         new, changed, __version__, model_version],
+         new, changed, __version__, model_version, run_kind(run_id), staged, time.monotonic() - t0],
     )
     return {"articles_new": new, "articles_changed": changed, "rows_staged": staged, **fetch_stats}
 

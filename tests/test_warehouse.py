@@ -134,3 +134,116 @@ def test_readers_cannot_write_and_get_one_line_errors(tmp_path):
         run_query(tmp_path / "w.duckdb", "SELEC 1")
     with pytest.raises(WarehouseError, match="no warehouse"):
         run_query(tmp_path / "nothing.duckdb", "SELECT 1")
+
+
+# --- upgrades, crashes, locks --------------------------------------------------------------------------------
+
+def test_warehouse_made_by_the_first_migration_is_upgraded_with_data_intact(tmp_path):
+    from pipeline.warehouse import MIGRATIONS_DIR
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))  # what release 1 wrote: schema 001 only
+    con.execute(MIGRATIONS_DIR.joinpath("001_init.sql").read_text())
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMP NOT NULL)")
+    con.execute("INSERT INTO schema_migrations VALUES (1, '001_init', ?)", [FETCHED])
+    con.execute("INSERT INTO feeds (feed_id, url, source, added_at, error_count, disabled_reason) VALUES "
+                "('wire', 'https://x.example/wire', 'file', ?, 2, NULL), "
+                "('old', 'https://x.example/old', 'file', ?, 0, 'removed from feeds file')", [FETCHED, FETCHED])
+    con.execute("INSERT INTO articles VALUES ('a1', 'wire', 'g1', 'https://x.example/1', 'https://x.example/1', "
+                "'Truce talks resume', 'Envoys met.', NULL, 'en', ?, ?, 'h1', 's1', 'm1', NULL)", [FETCHED, FETCHED])
+    con.execute("INSERT INTO stories VALUES ('s1', 'Truce talks resume', ?, ?)", [FETCHED, FETCHED])
+    con.execute("INSERT INTO classifications VALUES ('a1', 'm1', 'ceasefire', 0.9, true, ['truce'], 'h1', ?)",
+                [FETCHED])
+    con.close()
+    with open_warehouse(path) as con:
+        assert [v for (v,) in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()] == [1, 2, 3]
+        assert con.execute("SELECT feed_id, configured_url, error_score, disabled_kind FROM feeds ORDER BY 1"
+                           ).fetchall() == [("old", "https://x.example/old", 0.0, "removed"),
+                                            ("wire", "https://x.example/wire", 2.0, None)]
+        assert con.execute("SELECT article_id, title, story_id, clustered_at FROM articles").fetchall() == [
+            ("a1", "Truce talks resume", "s1", FETCHED)]
+        assert con.execute("SELECT story_id, title, articles, themes FROM stories").fetchall() == [
+            ("s1", "Truce talks resume", 1, ["ceasefire"])]
+
+
+BIG_BATCH_SQL = """
+COPY (
+    SELECT 'big' || i AS article_id, 'wire' AS feed_id, NULL::VARCHAR AS guid,
+           'https://x.example/a/' || i AS url, 'https://x.example/a/' || i AS canonical_url,
+           'Generated headline number ' || i AS title, repeat('generated lede text ', 8) AS summary,
+           NULL::VARCHAR AS author, 'en' AS language,
+           TIMESTAMP '2026-11-01' + to_seconds(i) AS published_at, TIMESTAMP '2026-11-20' AS first_seen_at,
+           md5(i::VARCHAR) AS content_hash, md5('s' || i) AS story_key, 'big-run' AS run_id,
+           'test-model' AS model_version,
+           [{'theme': 'ceasefire', 'score': 0.9, 'label': true, 'evidence': ['truce']},
+            {'theme': 'sanctions', 'score': 0.2, 'label': false, 'evidence': []::VARCHAR[]}] AS themes,
+           '' AS body
+    FROM range(?) t(i)
+) TO '{path}' (FORMAT parquet)
+"""
+
+KILLABLE_LOADER = """
+import sys
+from pipeline.warehouse import load_staged, open_warehouse
+with open_warehouse(sys.argv[1]) as con:
+    print("loading", flush=True)
+    load_staged(con, "big-run", [sys.argv[2]], [sys.argv[3]])
+print("done", flush=True)
+"""
+
+
+def test_loader_killed_with_sigkill_mid_batch_leaves_the_warehouse_as_before(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    cm, con = open_with_feed(tmp_path)
+    small = stage_fixture(tmp_path, "run1")
+    load_staged(con, "run1", [small[0]], [small[1]])
+    before = table_counts(con)
+    big = tmp_path / "big.articles.parquet"
+    con.execute(BIG_BATCH_SQL.replace("{path}", str(big)), [300_000])
+    cm.__exit__(None, None, None)
+    db = tmp_path / "w.duckdb"
+    sizes_before = (db.stat().st_size, db.with_suffix(".duckdb.wal").stat().st_size if
+                    db.with_suffix(".duckdb.wal").exists() else 0)
+    child = subprocess.Popen([sys.executable, "-c", KILLABLE_LOADER, str(db), str(big), small[1]],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "loading"
+    wal = db.with_suffix(".duckdb.wal")
+    while child.poll() is None:  # kill as soon as the batch has started reaching the disk
+        if (db.stat().st_size, wal.stat().st_size if wal.exists() else 0) != sizes_before:
+            break
+        time.sleep(0.005)
+    child.kill()
+    child.wait()
+    assert child.returncode == -9, "the loader finished before it could be killed"
+    with open_warehouse(db) as con:
+        assert table_counts(con) == before
+        assert con.execute("SELECT count(*) FROM runs WHERE run_id = 'big-run'").fetchone()[0] == 0
+        again = load_staged(con, "big-run", [str(big)], [small[1]])  # the batch loads whole afterwards
+        assert again["articles_new"] == 300_000
+
+
+def test_a_held_lock_is_retried_then_fails_naming_the_holder(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(60)", str(db), "--newsmon-test-holder"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseError) as err, open_warehouse(db, lock_wait_s=0.5):
+            pass
+        message = str(err.value)
+        assert f"PID {holder.pid}" in message and "--newsmon-test-holder" in message and "gave up after" in message
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_warehouse(db, lock_wait_s=0.5) as con:  # released: the writer gets in
+        assert con.execute("SELECT 1").fetchone() == (1,)

@@ -88,3 +88,49 @@ SELECT day, theme, articles, share_of_all, outlets,
                 AND ((articles - baseline_mean) / nullif(baseline_std, 0) >= 2
                      OR (baseline_std = 0 AND articles > baseline_mean)), false) AS spike
 FROM history;
+
+-- One row per story (articles grouped by `articles.story_id`, see pipeline/stories.py): its headline (the
+-- earliest article's), when it was first published and first seen, how many articles and outlets carried
+-- it, and the themes any of its articles is labelled with under their current model.
+CREATE OR REPLACE VIEW stories AS
+WITH labels AS (
+    SELECT a.story_id, list(DISTINCT c.theme ORDER BY c.theme) AS themes
+    FROM current_classifications c JOIN articles a USING (article_id)
+    WHERE c.label GROUP BY ALL
+)
+SELECT a.story_id,
+       arg_min(a.title, a.published_at) AS title,
+       arg_min(a.url, a.published_at) AS url,
+       min(a.published_at) AS first_published_at,
+       max(a.published_at) AS last_published_at,
+       min(a.first_seen_at) AS first_seen_at,
+       count(*) AS articles,
+       count(DISTINCT a.feed_id) AS outlets,
+       list(DISTINCT a.feed_id ORDER BY a.feed_id) AS outlet_ids,
+       coalesce(any_value(l.themes), []) AS themes
+FROM articles a LEFT JOIN labels l USING (story_id)
+GROUP BY a.story_id;
+
+-- How fast each story spread: when each outlet first carried it, hours until the second and the last
+-- outlet, and how many outlets had it within 6 and 24 hours of the first publication.
+CREATE OR REPLACE VIEW story_spread AS
+WITH outlet_first AS (
+    SELECT story_id, feed_id, min(published_at) AS carried_at FROM articles GROUP BY ALL
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY story_id ORDER BY carried_at, feed_id) AS n,
+           min(carried_at) OVER (PARTITION BY story_id) AS story_first
+    FROM outlet_first
+)
+SELECT story_id,
+       count(*) AS outlets,
+       story_first AS first_published_at,
+       max(carried_at) AS last_outlet_at,
+       round(date_diff('second', story_first, max(carried_at) FILTER (WHERE n = 2)) / 3600, 2)
+           AS hours_to_second_outlet,
+       round(date_diff('second', story_first, max(carried_at)) / 3600, 2) AS hours_to_last_outlet,
+       count(*) FILTER (WHERE carried_at <= story_first + INTERVAL 6 HOUR) AS outlets_within_6h,
+       count(*) FILTER (WHERE carried_at <= story_first + INTERVAL 24 HOUR) AS outlets_within_24h,
+       list(feed_id ORDER BY carried_at, feed_id) AS outlet_order
+FROM ranked
+GROUP BY story_id, story_first;
