@@ -202,6 +202,59 @@ def parse_day(value: str, option: str) -> date:
         fail(f"{option}: expected a date as YYYY-MM-DD, got {value!r}")
 
 
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+
+
+@app.command()
+def export(
+    to: Path = typer.Option(..., "--to", help="directory; <table>/day=YYYY-MM-DD/ partitions are written there"),
+    fmt: ExportFormat = typer.Option(ExportFormat.parquet, "--format"),
+    first: str | None = typer.Option(None, "--from", help="first publication day (default: all)"),
+    last: str | None = typer.Option(None, "--to-day", help="last publication day (default: all)"),
+):
+    """Export articles and classifications as date-partitioned Parquet for other engines."""
+    from pipeline.maintenance import export_parquet
+
+    try:
+        counts = export_parquet(load_settings(), to, first and parse_day(first, "--from"),
+                                last and parse_day(last, "--to-day"))
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(counts))
+
+
+@app.command()
+def maintain(
+    raw_days: int | None = typer.Option(None, help="keep raw bodies this many days (default: setting)"),
+    staging_days: int | None = typer.Option(None, help="keep staging this many days (default: setting)"),
+):
+    """Prune old raw bodies and staging, checkpoint the warehouse, back it up and refresh the export."""
+    from pipeline.ingest import utcnow
+    from pipeline.maintenance import run_maintenance
+
+    overrides = {k: v for k, v in {"raw_retention_days": raw_days, "staging_retention_days": staging_days}.items()
+                 if v is not None}
+    try:
+        report = run_maintenance(load_settings(**overrides), utcnow())
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(report))
+
+
+@app.command()
+def backup(to: Path | None = typer.Option(None, "--to", help="file to write (default: NEWSMON_HOME/backups/)")):
+    """A consistent copy of the warehouse as a new DuckDB file."""
+    from pipeline.ingest import utcnow
+    from pipeline.maintenance import backup as backup_warehouse
+
+    try:
+        report = backup_warehouse(load_settings(), utcnow(), to)
+    except (NewsmonError, FileExistsError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(report))
+
+
 @app.command()
 def airflow():
     """Start `airflow standalone` with newsmon's DAGs (UI on http://localhost:8080)."""

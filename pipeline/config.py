@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     fulltext_per_feed: int = Field(default=20, ge=0, description="article pages fetched per feed and cycle")
     fulltext_max_chars: int = 20_000
 
+    # maintenance
+    raw_retention_days: int = Field(default=90, ge=1, description="raw feed bodies kept for replay")
+    staging_retention_days: int = Field(default=7, ge=1, description="staged Parquet of past runs")
+    backups_keep: int = Field(default=7, ge=1)
+
     # normalizing
     max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")
 

@@ -9,15 +9,23 @@ from pipeline.config import REPO_ROOT
 from pipeline.demo import demo_feeds
 from pipeline.ingest import run_cycle
 from pipeline.query import run_query
+from pipeline.records import FeedSpec
 
 QUERIES = sorted((REPO_ROOT / "warehouse" / "queries").glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
 def demo_warehouse(tmp_path_factory, demo_server):
-    settings = make_settings(tmp_path_factory.mktemp("q"), demo_feeds(demo_server))
+    broken = FeedSpec("missing", f"{demo_server}/no-such-feed.xml")  # so feed questions have an answer
+    settings = make_settings(tmp_path_factory.mktemp("q"), [*demo_feeds(demo_server), broken])
     run_cycle(settings)
     return settings.warehouse_path
+
+
+def test_at_least_eight_saved_questions_each_documented_in_the_warehouse_readme():
+    readme = (REPO_ROOT / "warehouse" / "README.md").read_text()
+    assert len(QUERIES) >= 8
+    assert [q.name for q in QUERIES if q.name not in readme] == []
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
