@@ -10,7 +10,7 @@ import gzip
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.classify import Prediction, ThemeClassifier, article_text, read_card
@@ -23,7 +23,14 @@ from pipeline.normalize import normalize_entries
 from pipeline.parse import parse_feed
 from pipeline.records import Article, FeedSpec, FeedState, FetchResult
 from pipeline.stage import articles_table, fetch_row, fetches_table, run_dir, write_parquet_atomic
-from pipeline.warehouse import due_feeds, load_staged, open_warehouse, register_model, sync_feeds_file
+from pipeline.warehouse import (
+    due_feeds,
+    load_staged,
+    open_readonly,
+    open_warehouse,
+    register_model,
+    sync_feeds_file,
+)
 
 log = logging.getLogger("newsmon.ingest")
 
@@ -154,3 +161,21 @@ def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False
     else:
         staged = [process_batch(settings, batch) for batch in batches]
     return load_run(settings, run_id, staged, started_at)
+
+
+def ingest_coverage(settings: Settings, day: date) -> dict:
+    """How ingest covered one UTC day: loaded runs that fetched feeds that day, fetches, distinct hours.
+
+    news_digest calls it to say when a day's digest rests on no (or partial) ingest. Read-only.
+    """
+    coverage = {"day": day.isoformat(), "runs": 0, "fetches": 0, "hours_covered": 0}
+    if not settings.warehouse_path.exists():
+        return coverage
+    start = datetime(day.year, day.month, day.day)
+    with open_readonly(settings.warehouse_path) as con:
+        runs, fetches, hours = con.execute(
+            "SELECT count(DISTINCT run_id), count(*), count(DISTINCT date_trunc('hour', started_at)) "
+            "FROM fetches WHERE started_at >= ? AND started_at < ?",
+            [start, start + timedelta(days=1)],
+        ).fetchone()
+    return {**coverage, "runs": runs, "fetches": fetches, "hours_covered": hours}
