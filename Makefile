@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export NEWSMON_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint airflow bench profile lock clean install
+.PHONY: demo test lint airflow bench profile lock clean install compose-tool
 
 install: $(STAMP)
 
@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/newsmon demo
 
-test: $(STAMP)
+# The tests run `docker-compose config` (no engine needed); Debian's package provides it (CI runs as root).
+compose-tool:
+	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+
+test: $(STAMP) compose-tool
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -1,34 +1,40 @@
-"""news_digest: once a day, build the digest of the previous UTC day (any past day can be rebuilt).
+"""news_digest: at 00:30 UTC, build the digest of the previous UTC day (any past day can be rebuilt).
 
-Thin wiring only: the task calls `pipeline.digest.build_digest` and passes the file path on.
+Thin wiring only: the task calls `pipeline.daily.build_daily_digest`, which first checks that ingest
+fetched feeds that day and warns otherwise, and passes the file path and that check on through XCom.
+A backfill over a date range builds one digest per day; a manual run without a logical date builds
+yesterday's.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from pipeline.dag_defaults import common_dag_args
+from pipeline.dag_defaults import WAREHOUSE_TASK, common_dag_args
 
 
 @dag(
     dag_id="news_digest",
-    schedule="@daily",
-    **common_dag_args("digest", task_timeout=timedelta(minutes=10), retry_delay=timedelta(minutes=1)),
+    # 00:30, not midnight: the last ingest run of the day (23:45) has loaded by then.
+    schedule=CronTriggerTimetable("30 0 * * *", timezone="UTC"),
+    **common_dag_args("digest", task_timeout=timedelta(minutes=10), retry_delay_base=timedelta(minutes=1)),
     doc_md=__doc__,
 )
 def news_digest():
     # Reads the DuckDB file: on the worker that owns it, never beside a running load.
-    @task(pool="warehouse", queue="warehouse", multiple_outputs=False)
-    def build() -> str:
+    @task(**WAREHOUSE_TASK, multiple_outputs=False)
+    def build() -> dict:
+        """The digest of the day before the run's logical date (yesterday without one)."""
         from pipeline.config import load_settings
-        from pipeline.digest import build_digest, digest_day_for_run
+        from pipeline.daily import build_daily_digest
+        from pipeline.digest import digest_day_for_run
 
         context = get_current_context()
         day = digest_day_for_run(context.get("data_interval_start"), context.get("data_interval_end"),
                                  context.get("logical_date"))
-        return str(build_digest(load_settings(), day))
+        return build_daily_digest(load_settings(), day)
 
     build()
 

@@ -16,7 +16,10 @@ WAREHOUSE_POOL = "warehouse"
 
 def airflow_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     home = settings.airflow_home
+    # Tasks report to the api-server's execution API: follow its port when the user moves it.
+    port = (extra or {}).get("AIRFLOW__API__PORT") or os.environ.get("AIRFLOW__API__PORT") or "8080"
     env = {
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
         **os.environ,
         "NEWSMON_HOME": str(settings.home),
         "AIRFLOW_HOME": str(home),

@@ -256,6 +256,26 @@ def backup(to: Path | None = typer.Option(None, "--to", help="file to write (def
 
 
 @app.command()
+def failures(limit: int = typer.Option(20, help="how many of the newest records"),
+             fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+    """Failed Airflow task tries, newest first (NEWSMON_HOME/failures/task_failures.jsonl)."""
+    from pipeline.failures import read_failures
+
+    columns, rows = read_failures(load_settings(), limit)
+    if fmt is OutputFormat.json:
+        for row in rows:
+            typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=200).print(table)
+
+
+@app.command()
 def airflow():
     """Start `airflow standalone` with newsmon's DAGs (UI on http://localhost:8080)."""
     from pipeline.airflow_cli import standalone

@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     # digest
     digest_top_per_theme: int = 5
 
+    # mail for task-failure alerts (Airflow callbacks); no smtp_host or no alert_emails: record only, no mail
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "newsmon@localhost"
+    alert_emails: list[str] = Field(default_factory=list, description="who is mailed when a task fails for good")
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
@@ -98,6 +107,11 @@ class Settings(BaseSettings):
     @cached_property
     def digests_dir(self) -> Path:
         return self.home / "digests"
+
+    @cached_property
+    def failures_log(self) -> Path:
+        """One JSON line per failed task attempt, written by the Airflow failure callbacks on any worker."""
+        return self.home / "failures" / "task_failures.jsonl"
 
     @cached_property
     def airflow_home(self) -> Path:

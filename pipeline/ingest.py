@@ -30,6 +30,7 @@ from pipeline.warehouse import (
     FeedPolicy,
     due_feeds,
     load_staged,
+    open_readonly,
     open_warehouse,
     register_model,
     sync_feeds_file,
@@ -238,3 +239,21 @@ def replay(settings: Settings, first: date, last: date) -> dict:
     batches = [{"run_id": run_id, "batch": i // size, "files": files[i:i + size]} for i in range(0, len(files), size)]
     counts = load_run(settings, run_id, _map_batches(settings, replay_batch, batches), started_at)
     return counts | {"raw_bodies": len(files)}
+
+
+def ingest_coverage(settings: Settings, day: date) -> dict:
+    """How ingest covered one UTC day: loaded runs that fetched feeds that day, fetches, distinct hours.
+
+    news_digest calls it to say when a day's digest rests on no (or partial) ingest. Read-only.
+    """
+    coverage = {"day": day.isoformat(), "runs": 0, "fetches": 0, "hours_covered": 0}
+    if not settings.warehouse_path.exists():
+        return coverage
+    start = datetime(day.year, day.month, day.day)
+    with open_readonly(settings.warehouse_path) as con:
+        runs, fetches, hours = con.execute(
+            "SELECT count(DISTINCT run_id), count(*), count(DISTINCT date_trunc('hour', started_at)) "
+            "FROM fetches WHERE started_at >= ? AND started_at < ?",
+            [start, start + timedelta(days=1)],
+        ).fetchone()
+    return {**coverage, "runs": runs, "fetches": fetches, "hours_covered": hours}

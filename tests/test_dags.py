@@ -37,6 +37,47 @@ print(json.dumps({{"errors": {{k: str(v) for k, v in bag.import_errors.items()}}
     assert "news_ingest" in report["dags"]
 
 
+def test_every_task_retries_with_backoff_times_out_and_reports_failures(settings):
+    out = python_in_airflow_env(settings, f"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={str(REPO_ROOT / 'dags')!r})
+def names(callbacks):
+    callbacks = callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else []
+    return [c.__name__ for c in callbacks]
+report = {{}}
+for dag_id, dag in bag.dags.items():
+    report[dag_id] = {{
+        "max_active_runs": dag.max_active_runs, "catchup": dag.catchup, "tags": sorted(dag.tags),
+        "doc": bool(dag.doc_md), "schedule": str(getattr(dag.timetable, "expression", "")),
+        "tasks": {{t.task_id: {{
+            "owner": t.owner, "retries": t.retries, "backoff": float(t.retry_exponential_backoff),
+            "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+            "on_failure": names(t.on_failure_callback), "on_retry": names(t.on_retry_callback),
+            "queue": t.queue, "pool": t.pool, "outlets": [getattr(o, "name", None) for o in t.outlets],
+        }} for t in dag.tasks}},
+    }}
+print(json.dumps(report))
+""")
+    report = json.loads(out)
+    assert set(report) >= {"news_ingest", "news_digest"}
+    for dag_id, dag in report.items():
+        assert dag["max_active_runs"] == 1 and dag["catchup"] is False and "newsmon" in dag["tags"] and dag["doc"]
+        for task_id, task in dag["tasks"].items():
+            where = f"{dag_id}.{task_id}"
+            assert task["owner"] == "newsmon", where
+            assert task["retries"] >= 1 and task["backoff"] > 1.0, where  # 1.0 would be a constant delay
+            assert task["timeout_s"] and task["timeout_s"] > 0, where
+            assert task["on_failure"] == ["on_task_failure"] and task["on_retry"] == ["on_task_retry"], where
+    ingest = report["news_ingest"]
+    assert ingest["schedule"] == "*/15 * * * *"
+    assert ingest["tasks"]["load"]["outlets"] == ["newsmon_warehouse"]
+    for writer in ("plan_batches", "load"):
+        assert (ingest["tasks"][writer]["pool"], ingest["tasks"][writer]["queue"]) == ("warehouse", "warehouse")
+    assert ingest["tasks"]["process_batch"]["queue"] == "default"
+    assert report["news_digest"]["schedule"] == "30 0 * * *"
+
+
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
 def test_importing_a_dag_file_does_no_heavy_work(settings, dag_file):
     out = python_in_airflow_env(settings, f"""
