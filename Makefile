@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export NEWSMON_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint airflow bench profile lock clean install
+.PHONY: demo test lint airflow bench profile lock clean install chromium
 
 install: $(STAMP)
 
@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/newsmon demo
 
-test: $(STAMP)
+# The digest's rendering test needs Debian's chromium; a fresh CI machine (root) gets it here, once.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -1,6 +1,8 @@
-"""news_digest: once a day, build the digest of the previous UTC day (any past day can be rebuilt).
+"""news_digest: once a day, build the digest of the previous UTC day (any past day can be rebuilt) and send it.
 
-Thin wiring only: the task calls `pipeline.digest.build_digest` and passes the file path on.
+Thin wiring only: `build` calls `pipeline.digest.build_digest` and passes the file path on; `send` calls
+`pipeline.digest_mail.deliver_digest`, which mails it through the Airflow connection named by
+NEWSMON_SMTP_CONN_ID (or the NEWSMON_SMTP_* server) when NEWSMON_SMTP_RECIPIENTS is set.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ def news_digest():
                                  context.get("logical_date"))
         return str(build_digest(load_settings(), day))
 
-    build()
+    # Reads the files `build` wrote on that worker's disk; it needs no pool slot (the warehouse stays closed).
+    @task(queue="warehouse", multiple_outputs=False)
+    def send(digest_path: str) -> list[str]:
+        from pipeline.config import load_settings
+        from pipeline.digest_mail import deliver_digest
+
+        return deliver_digest(load_settings(), digest_path)
+
+    send(build())
 
 
 news_digest()
