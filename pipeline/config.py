@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")
 
     # digest
-    digest_top_per_theme: int = 5
+    digest_top_per_theme: int = Field(default=5, ge=1, description="stories shown per core theme")
+    digest_top_per_other_theme: int = Field(default=3, ge=1, description="stories shown per other theme")
     digest_new_stories: int = Field(default=10, ge=0, description="stories listed under 'new since yesterday'")
     digest_feed_entries: int = Field(default=30, ge=1, description="digests kept in digests/feed.xml")
     digest_base_url: str | None = Field(

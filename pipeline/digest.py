@@ -225,9 +225,9 @@ def collect(settings: Settings, day: date) -> Digest:
     for t in themes:
         count, mean, days, z, spike = trends.get(t.id, (0, 0.0, 0, None, False))
         stories = sorted(by_theme.get(t.id, {}).values(), key=rank)
+        top = settings.digest_top_per_theme if t.core else settings.digest_top_per_other_theme
         digest.themes.append(ThemeDay(t.id, t.name, t.core, int(count), float(mean), int(days),
-                                      None if z is None else float(z), bool(spike), len(stories),
-                                      stories[: settings.digest_top_per_theme]))
+                                      None if z is None else float(z), bool(spike), len(stories), stories[:top]))
     digest.themes.sort(key=lambda row: (not row.core, -row.count))  # core three first, then by volume
 
     new: dict[str, Story] = {}
@@ -239,7 +239,9 @@ def collect(settings: Settings, day: date) -> Digest:
                 if story.score > kept.score:
                     kept.headline, kept.url, kept.score = story.headline, story.url, story.score
     digest.new_story_count = len(new)
-    digest.new_stories = sorted(new.values(), key=rank)[: settings.digest_new_stories]
+    shown = {s.story_id for row in digest.themes for s in row.stories}  # already above, marked new there
+    digest.new_stories = sorted((s for s in new.values() if s.story_id not in shown), key=rank)[
+        : settings.digest_new_stories]
     return digest
 
 
@@ -294,7 +296,8 @@ def render_markdown(digest: Digest) -> str:
             lines.append(f"  why: {evidence} (score {s.score:.2f})")
         lines.append("")
     if digest.new_stories:
-        lines += ["## New since yesterday", ""]
+        lines += ["## New since yesterday", "",
+                  f"{digest.new_story_count} on-topic stories did not exist before; those not listed above:", ""]
         for s in digest.new_stories:
             lines.append(f"- {_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
                          f"{', '.join(md_escape(o) for o in s.outlets)}")

@@ -12,6 +12,7 @@ import feedparser
 import pytest
 from conftest import Behaviour, make_settings
 
+from pipeline.config import Settings
 from pipeline.digest import (
     Digest,
     Story,
@@ -135,8 +136,8 @@ def test_day_window_is_first_seen_time_except_a_new_feeds_backlog(tmp_path, scri
 
 
 def test_stories_are_ranked_by_spread_and_new_ones_listed(tmp_path, scripted_server):
-    wide = "Truce monitors deploy along the front line as the ceasefire holds"
-    narrow = "Ceasefire violations reported overnight near the front line, truce at risk"
+    wide = "Truce monitors deploy as the ceasefire holds for a third day"
+    narrow = "Ceasefire violations reported overnight, truce at risk"
     going = "Black Sea ceasefire talks resume for a second day"
     summary = "Both sides agreed to a ceasefire and a truce monitored by observers."
 
@@ -157,11 +158,17 @@ def test_stories_are_ranked_by_spread_and_new_ones_listed(tmp_path, scripted_ser
     assert [s.spread for s in ceasefire.stories] == [3, 2, 1]
     assert ceasefire.stories[0].outlets == ["Alpha Daily", "Beta Times", "Gamma Post"]  # in order first seen
     assert {s.headline: s.new for s in ceasefire.stories} == {wide: True, going: False, narrow: True}
-    assert [s.headline for s in digest.new_stories] == [wide, narrow] and digest.new_story_count == 2
+    assert digest.new_story_count == 2 and digest.new_stories == []  # both are listed above, marked new
     assert digest.story_count == 3 and digest.articles == 5
     html = build_digest(settings, DAY).read_text()
     assert html.index(wide) < html.index(going) < html.index(narrow)
-    assert "3 outlets</strong>: Alpha Daily, Beta Times, Gamma Post" in html and "New since yesterday" in html
+    assert "3 outlets</strong>: Alpha Daily, Beta Times, Gamma Post" in html
+
+    one_each = Settings(**{**settings.model_dump(), "digest_top_per_theme": 1})
+    digest = collect(one_each, DAY)
+    assert [s.headline for s in next(t for t in digest.themes if t.theme == "ceasefire").stories] == [wide]
+    assert [s.headline for s in digest.new_stories] == [narrow]  # new, and not shown above
+    assert "New since yesterday" in build_digest(one_each, DAY).read_text()
 
 
 def test_hostile_feed_through_the_whole_pipeline_leaves_no_markup(tmp_path, scripted_server):
