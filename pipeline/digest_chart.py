@@ -40,9 +40,10 @@ def render_chart(digest: Digest, themes: tuple[Theme, ...]) -> bytes:
                        edgecolor="white", linewidth=1.2, zorder=z + 5)
         if marked and theme.core:  # name the peak spike of the core themes only: seven labels would collide
             peak_day, peak = max(marked, key=lambda m: (m[1], m[0]))
-            near_end = (days[-1] - peak_day).days < 6
-            ax.annotate(f"{theme.name} spike", (peak_day, peak), xytext=(-8 if near_end else 0, 8),
-                        textcoords="offset points", ha="right" if near_end else "center", fontsize=8.5,
+            near_end, near_start = (days[-1] - peak_day).days < 6, (peak_day - days[0]).days < 4
+            align = "right" if near_end else "left" if near_start else "center"
+            ax.annotate(f"{theme.name} spike", (peak_day, peak), xytext=({"right": -8, "left": 4}.get(align, 0), 8),
+                        textcoords="offset points", ha=align, fontsize=8.5,
                         fontweight="bold", color=colour, zorder=10, annotation_clip=False)
     today = datetime.combine(digest.day, time())  # date arithmetic would drop the hours
     ax.axvspan(today - timedelta(hours=12), today + timedelta(hours=12), color="#eef0f3", zorder=0)
