@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export NEWSMON_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test lint airflow bench profile lock clean install compose-tool
+.PHONY: demo test lint airflow bench profile lock clean install system-tools
 
 install: $(STAMP)
 
@@ -19,12 +19,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/newsmon demo
 
-# The tests run `docker-compose config` (no engine needed); Debian's package provides it (CI runs as root).
-compose-tool:
-	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+# The tests need two Debian packages: docker-compose (`docker-compose config`, no engine needed) and chromium
+# (the digest's rendering test). A fresh CI machine (root) gets them here, once.
+system-tools:
+	@command -v docker-compose >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose chromium >/dev/null; }
 
-test: $(STAMP) compose-tool
+test: $(STAMP) system-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

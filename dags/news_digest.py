@@ -1,9 +1,10 @@
-"""news_digest: at 00:30 UTC, build the digest of the previous UTC day (any past day can be rebuilt).
+"""news_digest: at 00:30 UTC, build the digest of the previous UTC day and send it (any past day can be rebuilt).
 
-Thin wiring only: the task calls `pipeline.daily.build_daily_digest`, which first checks that ingest
-fetched feeds that day and warns otherwise, and passes the file path and that check on through XCom.
-A backfill over a date range builds one digest per day; a manual run without a logical date builds
-yesterday's.
+Thin wiring only: `build` calls `pipeline.daily.build_daily_digest`, which first checks that ingest fetched
+feeds that day (and says so otherwise), and passes the file path and that check on through XCom; `send`
+calls `pipeline.digest_mail.deliver_digest`, which mails it through the Airflow connection named by
+NEWSMON_SMTP_CONN_ID (or the NEWSMON_SMTP_* server) when NEWSMON_SMTP_RECIPIENTS is set. A backfill over a
+date range builds one digest per day; a manual run without a logical date builds yesterday's.
 """
 
 from __future__ import annotations
@@ -36,7 +37,16 @@ def news_digest():
                                  context.get("logical_date"))
         return build_daily_digest(load_settings(), day)
 
-    build()
+    # Reads the files `build` wrote on that worker's disk; it needs no pool slot (the warehouse stays closed).
+    @task(queue="warehouse", multiple_outputs=False)
+    def send(built: dict) -> list[str]:
+        """Mail the digest to NEWSMON_SMTP_RECIPIENTS (nothing when none are set)."""
+        from pipeline.config import load_settings
+        from pipeline.digest_mail import deliver_digest
+
+        return deliver_digest(load_settings(), built["path"])
+
+    send(build())
 
 
 news_digest()

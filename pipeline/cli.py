@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -161,8 +161,11 @@ def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Opti
 
 
 @app.command()
-def digest(day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD; default: latest day with articles")):
-    """Build that day's digest (Markdown) under NEWSMON_HOME/digests/<date>/."""
+def digest(
+    day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD (UTC); default: the latest day with articles"),
+    email: bool = typer.Option(False, "--email", help="also send it to NEWSMON_SMTP_RECIPIENTS via NEWSMON_SMTP_*"),
+):
+    """Build that day's digest (HTML, Markdown, chart, Atom entry) under NEWSMON_HOME/digests/<date>/."""
     from pipeline.digest import build_digest, latest_day
 
     settings = load_settings()
@@ -172,10 +175,16 @@ def digest(day: str | None = typer.Option(None, "--date", help="YYYY-MM-DD; defa
         fail(f"digest: --date must be YYYY-MM-DD, got {day!r}")
     except NewsmonError as exc:
         fail(str(exc))
-    if target is None:
-        fail("digest: the warehouse holds no articles yet")
+    if target is None:  # no articles yet: yesterday's (empty) digest says so
+        target = datetime.now(UTC).date() - timedelta(days=1)
     try:
-        typer.echo(str(build_digest(settings, target)))
+        path = build_digest(settings, target)
+        typer.echo(str(path))
+        if email:
+            from pipeline.digest_mail import email_digest
+
+            recipients = email_digest(settings, path.parent)
+            typer.echo(f"digest: sent to {', '.join(recipients)}", err=True)
     except NewsmonError as exc:
         fail(str(exc))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -65,15 +67,36 @@ class Settings(BaseSettings):
     max_article_age_days: int = Field(default=3650, description="older publication dates are treated as missing")
 
     # digest
-    digest_top_per_theme: int = 5
+    digest_top_per_theme: int = Field(default=5, ge=1, description="stories shown per core theme")
+    digest_top_per_other_theme: int = Field(default=3, ge=1, description="stories shown per other theme")
+    digest_new_stories: int = Field(default=10, ge=0, description="stories listed under 'new since yesterday'")
+    digest_feed_entries: int = Field(default=30, ge=1, description="digests kept in digests/feed.xml")
+    digest_base_url: str | None = Field(
+        default=None, description="public URL of the digests directory, for the Atom feed's links"
+    )
 
-    # mail for task-failure alerts (Airflow callbacks); no smtp_host or no alert_emails: record only, no mail
+    # digest email (the DAG may use an Airflow SMTP connection instead of the server settings)
     smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_starttls: bool = False
+    smtp_port: int = 587
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_sender: str = "newsmon@localhost"
+    smtp_starttls: bool = True
+    smtp_ssl: bool = Field(default=False, description="implicit TLS (port 465) instead of STARTTLS")
+    smtp_sender: str = "newsmon <newsmon@localhost>"
+    smtp_recipients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated in NEWSMON_SMTP_RECIPIENTS"
+    )
+    smtp_timeout_s: float = 30.0
+    smtp_conn_id: str | None = Field(default=None, description="Airflow connection id used by the news_digest DAG")
+
+    @field_validator("smtp_recipients", mode="before")
+    @classmethod
+    def _split_recipients(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # task-failure alerts (Airflow callbacks) go through the SMTP server above; no alert_emails: record only
     alert_emails: list[str] = Field(default_factory=list, description="who is mailed when a task fails for good")
 
     @field_validator("home")

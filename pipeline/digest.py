@@ -1,39 +1,121 @@
-"""The daily digest: per theme, the day's volume against the previous 14 days and the top articles, with
-the evidence that put each article there. Feed text is untrusted: it is escaped before it reaches a page."""
+"""The daily digest: what moved, which stories, and why each article is there.
+
+One UTC day [00:00, 24:00) by first-seen time. An article published before its feed was added to the registry
+(a new feed's backlog, or the demo's single load) is filed under its publication day instead: we could not
+have seen it earlier, and it must not pile into the digest of the day the feed was added.
+
+Theme volumes, the 14-day baseline and the spike flag come from the warehouse view `theme_trends` (one rule,
+in SQL, counted by publication day); stories are grouped by `articles.story_id` and ranked by spread (distinct
+outlets). Feed text is untrusted: Jinja2 escapes it in HTML, `md_escape` in Markdown, links are http(s) only.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+
+from jinja2 import Environment, PackageLoader
 
 from pipeline.config import Settings
 from pipeline.normalize import safe_link
 from pipeline.themes import load_themes
 from pipeline.warehouse import open_readonly
 
+CHART_DAYS = 30
+CHART_FILE = "chart.png"
+# Colour-blind-safe (Okabe-Ito), shared by the chart and the pages; the core three get the strongest colours.
+CORE_COLOURS = ["#D55E00", "#0072B2", "#009E73"]
+OTHER_COLOURS = ["#CC79A7", "#E69F00", "#56B4E9", "#7f7f7f"]
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+# Each article's place in time for the digest (see the module docstring).
+_SEEN_CTE = """
+seen AS (
+    SELECT a.article_id, a.story_id, a.feed_id, coalesce(f.title, a.feed_id) AS outlet, a.title, a.url,
+           a.published_at, a.first_seen_at, a.model_version,
+           coalesce(a.published_at < f.added_at, false) AS backlog,
+           CASE WHEN a.published_at < f.added_at THEN a.published_at ELSE a.first_seen_at END AS seen_at
+    FROM articles a LEFT JOIN feeds f USING (feed_id)
+)"""
 
 
 def md_escape(text: str) -> str:
     """Plain text safe inside Markdown: HTML characters become entities, Markdown syntax is backslashed."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("<", "&lt;").replace(">", "&gt;")  # no tags; a bare & is harmless and reads better
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 @dataclass
+class Story:
+    story_id: str
+    headline: str
+    url: str | None  # http(s) only
+    outlets: list[str]
+    first_seen_at: datetime
+    published_at: datetime
+    score: float
+    evidence: list[str]
+    new: bool  # no article of the story was seen before this day
+    backlog: bool = False  # only known from a feed's backlog: its time is the publication time
+    themes: list[str] = field(default_factory=list)  # theme names, for the "new since yesterday" list
+
+    @property
+    def spread(self) -> int:
+        return len(self.outlets)
+
+
+@dataclass
 class ThemeDay:
-    """One theme on one day, with its baseline and spike flag from the warehouse view `theme_trends`."""
+    """One theme on the digest day: volume, baseline and spike flag from `theme_trends`, top stories."""
 
     theme: str
     name: str
     core: bool
     count: int
     baseline_mean: float
+    baseline_days: int
+    z: float | None
     spike: bool
-    articles: list[dict] = field(default_factory=list)
+    story_count: int = 0
+    stories: list[Story] = field(default_factory=list)
+
+    @property
+    def change(self) -> float:
+        return self.count - self.baseline_mean
+
+
+@dataclass
+class Digest:
+    day: date
+    articles: int = 0
+    outlets: int = 0
+    on_topic: int = 0
+    story_count: int = 0
+    model_versions: list[str] = field(default_factory=list)
+    themes: list[ThemeDay] = field(default_factory=list)
+    new_stories: list[Story] = field(default_factory=list)
+    new_story_count: int = 0
+    # 30 days of (day, theme, articles, spike) for the chart, from theme_trends
+    series: list[tuple[date, str, int, bool]] = field(default_factory=list)
+    warehouse_empty: bool = False
+    colours: dict[str, str] = field(default_factory=dict)  # theme id -> colour, as in the chart
+
+    @property
+    def quiet(self) -> bool:
+        return self.articles == 0
+
+    @property
+    def on_topic_share(self) -> float:
+        return self.on_topic / self.articles if self.articles else 0.0
+
+    @property
+    def spikes(self) -> list[ThemeDay]:
+        return [t for t in self.themes if t.spike]
 
 
 def digest_day_for_run(interval_start, interval_end, logical_date) -> date:
@@ -47,88 +129,246 @@ def digest_day_for_run(interval_start, interval_end, logical_date) -> date:
 
 
 def latest_day(settings: Settings) -> date | None:
+    """The last day that has articles in it (in the digest's sense of an article's day), if any."""
+    if not settings.warehouse_path.exists():
+        return None
     with open_readonly(settings.warehouse_path) as con:
-        row = con.execute("SELECT max(CAST(published_at AS DATE)) FROM articles").fetchone()
+        row = con.execute(f"WITH {_SEEN_CTE} SELECT CAST(max(seen_at) AS DATE) FROM seen").fetchone()
     return row[0] if row else None
 
 
-def collect(settings: Settings, day: date) -> dict:
+def theme_colours(themes) -> dict[str, str]:
+    core = [t.id for t in themes if t.core]
+    other = [t.id for t in themes if not t.core]
+    colours = {t: CORE_COLOURS[i % len(CORE_COLOURS)] for i, t in enumerate(core)}
+    colours.update({t: OTHER_COLOURS[i % len(OTHER_COLOURS)] for i, t in enumerate(other)})
+    return colours
+
+
+def _window(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time())  # the warehouse stores naive UTC
+    return start, start + timedelta(days=1)
+
+
+def _ordered_unique(values) -> list:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def collect(settings: Settings, day: date) -> Digest:
+    """Everything the digest shows for `day`, read from the warehouse (read-only)."""
     themes = load_themes(settings.models_dir)
+    digest = Digest(day=day, colours=theme_colours(themes))
+    if not settings.warehouse_path.exists():
+        digest.warehouse_empty = True
+        return digest
+    start, end = _window(day)
     with open_readonly(settings.warehouse_path) as con:
-        totals = con.execute(  # the day's headline numbers, from the same view the trends are built on
-            "SELECT any_value(total_articles), any_value(total_outlets), any_value(on_topic_articles) "
-            "FROM theme_daily WHERE day = ?", [day]
+        totals = con.execute(
+            f"""WITH {_SEEN_CTE}
+            SELECT count(*), count(DISTINCT feed_id),
+                   count(*) FILTER (WHERE article_id IN (SELECT article_id FROM current_classifications WHERE label)),
+                   count(DISTINCT story_id), list(DISTINCT model_version) FILTER (WHERE model_version IS NOT NULL)
+            FROM seen WHERE seen_at >= ? AND seen_at < ?""",
+            [start, end],
         ).fetchone()
+        digest.warehouse_empty = con.execute("SELECT count(*) = 0 FROM articles").fetchone()[0]
         trends = {
             row[0]: row[1:]
             for row in con.execute(
-                "SELECT theme, articles, coalesce(baseline_mean, 0), spike FROM theme_trends WHERE day = ?", [day]
+                "SELECT theme, articles, coalesce(baseline_mean, 0), coalesce(baseline_days, 0), z, spike "
+                "FROM theme_trends WHERE day = ?", [day],
             ).fetchall()
         }
-        top = con.execute(
-            """
-            SELECT c.theme, a.title, a.url, f.title AS outlet, a.feed_id, a.published_at, c.score, c.evidence,
-                   row_number() OVER (PARTITION BY c.theme ORDER BY c.score DESC, a.published_at) AS rank
-            FROM current_classifications c
-            JOIN articles a USING (article_id)
-            LEFT JOIN feeds f ON f.feed_id = a.feed_id
-            WHERE c.label AND CAST(a.published_at AS DATE) = ?
-            QUALIFY rank <= ?
-            ORDER BY c.theme, rank
-            """,
-            [day, settings.digest_top_per_theme],
+        labelled = con.execute(
+            f"""WITH {_SEEN_CTE},
+            day_labels AS (
+                SELECT s.story_id, c.theme, s.title, s.url, s.published_at, c.score, c.evidence
+                FROM seen s JOIN current_classifications c USING (article_id)
+                WHERE c.label AND s.seen_at >= ? AND s.seen_at < ?
+            ),
+            story_facts AS (  -- every article of those stories up to the end of the day, not only today's
+                SELECT story_id, min(seen_at) AS first_seen, list(outlet ORDER BY seen_at) AS outlets,
+                       bool_and(backlog) AS backlog
+                FROM seen WHERE story_id IN (SELECT story_id FROM day_labels) AND seen_at < ?
+                GROUP BY story_id
+            )
+            SELECT d.theme, d.story_id, d.title, d.url, d.published_at, d.score, d.evidence, f.first_seen, f.outlets,
+                   f.backlog
+            FROM day_labels d JOIN story_facts f USING (story_id)
+            ORDER BY d.score DESC, d.published_at""",
+            [start, end, end],
         ).fetchall()
-    rows = []
+        series = con.execute(
+            "SELECT day, theme, articles, spike FROM theme_trends WHERE day > ? AND day <= ? ORDER BY day",
+            [day - timedelta(days=CHART_DAYS), day],
+        ).fetchall()
+    digest.articles, digest.outlets, digest.on_topic, digest.story_count = (int(v or 0) for v in totals[:4])
+    digest.model_versions = sorted(totals[4] or [])
+    digest.series = [(d, t, int(n), bool(s)) for d, t, n, s in series]
+
+    # One Story per (theme, story): the best-scoring article of the day leads it; evidence from all of them.
+    by_theme: dict[str, dict[str, Story]] = {}
+    evidence: dict[tuple[str, str], Counter] = {}
+    for theme, story_id, title, url, published_at, score, terms, first_seen, outlets, backlog in labelled:
+        stories = by_theme.setdefault(theme, {})
+        if story_id not in stories:  # rows come best score first
+            stories[story_id] = Story(story_id, title, safe_link(url), _ordered_unique(outlets), first_seen,
+                                      published_at, float(score), [], new=first_seen >= start, backlog=backlog)
+        evidence.setdefault((theme, story_id), Counter()).update(terms or [])
+    for (theme, story_id), counts in evidence.items():
+        by_theme[theme][story_id].evidence = [term for term, _ in counts.most_common(6)]
+
+    def rank(story: Story):
+        return (-story.spread, -story.score, story.first_seen_at)
+
+    names = {t.id: t.name for t in themes}
     for t in themes:
-        count, mean, spike = trends.get(t.id, (0, 0.0, False))
-        articles = [
-            {"title": r[1], "url": safe_link(r[2]), "outlet": r[3] or r[4], "published_at": r[5],
-             "score": r[6], "evidence": list(r[7] or [])}
-            for r in top if r[0] == t.id
-        ]
-        rows.append(ThemeDay(t.id, t.name, t.core, count, mean, spike, articles))
-    rows.sort(key=lambda r: (not r.core, -r.count))
-    total, outlets, on_topic = (value or 0 for value in totals)
-    return {"day": day, "articles": total, "outlets": outlets, "on_topic": on_topic, "themes": rows}
+        count, mean, days, z, spike = trends.get(t.id, (0, 0.0, 0, None, False))
+        stories = sorted(by_theme.get(t.id, {}).values(), key=rank)
+        top = settings.digest_top_per_theme if t.core else settings.digest_top_per_other_theme
+        digest.themes.append(ThemeDay(t.id, t.name, t.core, int(count), float(mean), int(days),
+                                      None if z is None else float(z), bool(spike), len(stories), stories[:top]))
+    digest.themes.sort(key=lambda row: (not row.core, -row.count))  # core three first, then by volume
+
+    new: dict[str, Story] = {}
+    for t in themes:  # taxonomy order, so a story's theme list reads core first
+        for story in by_theme.get(t.id, {}).values():
+            if story.new:
+                kept = new.setdefault(story.story_id, Story(**{**asdict(story), "themes": []}))
+                kept.themes.append(names[t.id])
+                if story.score > kept.score:
+                    kept.headline, kept.url, kept.score = story.headline, story.url, story.score
+    digest.new_story_count = len(new)
+    shown = {s.story_id for row in digest.themes for s in row.stories}  # already above, marked new there
+    digest.new_stories = sorted((s for s in new.values() if s.story_id not in shown), key=rank)[
+        : settings.digest_new_stories]
+    return digest
 
 
-def render_markdown(data: dict) -> str:
-    day, total, on_topic = data["day"], data["articles"], data["on_topic"]
-    lines = [f"# newsmon digest — {day.isoformat()}", ""]
-    if total == 0:
-        lines += ["A quiet day: no articles were published in the monitored feeds on this day.", ""]
-        return "\n".join(lines)
-    share = on_topic / total if total else 0.0
-    lines += [f"**{total}** articles from **{data['outlets']}** outlets; **{on_topic}** on the monitored themes "
-              f"({share:.0%}).", "", "| theme | articles | previous 14 days (mean/day) | change | |",
+# --- rendering ----------------------------------------------------------------------------------------
+
+def _md_link(title: str, url: str | None) -> str:
+    if not url:
+        return md_escape(title)
+    url = url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+    return f"[{md_escape(title)}](<{url}>)"
+
+
+def _when(story: Story, day: date) -> str:
+    label = "published" if story.backlog else "first seen"
+    stamp = "%H:%M" if story.first_seen_at.date() == day else "%d %b %H:%M"
+    return f"{label} {story.first_seen_at.strftime(stamp)} UTC"
+
+
+def render_markdown(digest: Digest) -> str:
+    day = digest.day
+    lines = [f"# newsmon digest — {day:%A %d %B %Y}", ""]
+    if digest.quiet:
+        reason = ("The warehouse holds no articles yet." if digest.warehouse_empty
+                  else "A quiet day: no new articles were seen in the monitored feeds on this day (UTC).")
+        return "\n".join(lines + [reason, ""])
+    lines += [
+        f"**{digest.articles}** articles read from **{digest.outlets}** outlets; **{digest.on_topic}** "
+        f"({digest.on_topic_share:.0%}) on the monitored themes; {digest.new_story_count} new on-topic stories.",
+        "",
+    ]
+    for spike in digest.spikes:
+        lines.append(f"> **Spike: {spike.name}** — {spike.count} articles against {spike.baseline_mean:.1f} "
+                     "a day over the previous 14 days.")
+    lines += ["", f"![Theme volumes, last {CHART_DAYS} days]({CHART_FILE})", "",
+              "| theme | articles | previous 14 days (mean/day) | change | |",
               "| --- | ---: | ---: | ---: | --- |"]
-    for row in data["themes"]:
-        change = row.count - row.baseline_mean
+    for row in digest.themes:
         flag = "**spike**" if row.spike else ""
-        lines.append(f"| {row.name} | {row.count} | {row.baseline_mean:.1f} | {change:+.1f} | {flag} |")
+        lines.append(f"| {row.name} | {row.count} | {row.baseline_mean:.1f} | {row.change:+.1f} | {flag} |")
     lines.append("")
-    for row in data["themes"]:
-        if not row.articles:
+    for row in digest.themes:
+        if not row.stories:
             continue
-        lines += [f"## {row.name}{' — spike' if row.spike else ''}", ""]
-        for a in row.articles:
-            title = md_escape(a["title"])
-            url = (a["url"] or "").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
-            headline = f"[{title}](<{url}>)" if url else title
-            evidence = ", ".join(md_escape(e) for e in a["evidence"]) or "model score only"
-            lines.append(f"- {headline} — {md_escape(a['outlet'])}, {a['published_at']:%H:%M} UTC  ")
-            lines.append(f"  why: {evidence} (score {a['score']:.2f})")
+        more = f" (top {len(row.stories)} of {row.story_count} stories)" if row.story_count > len(row.stories) else ""
+        lines += [f"## {row.name}{' — spike' if row.spike else ''}{more}", ""]
+        for s in row.stories:
+            new = "**new** · " if s.new else ""
+            lines.append(f"- {_md_link(s.headline, s.url)}  ")
+            lines.append(f"  {new}{s.spread} outlet{'s' if s.spread != 1 else ''}: "
+                         f"{', '.join(md_escape(o) for o in s.outlets)} · {_when(s, day)}  ")
+            evidence = ", ".join(md_escape(e) for e in s.evidence) or "model score only"
+            lines.append(f"  why: {evidence} (score {s.score:.2f})")
+        lines.append("")
+    if digest.new_stories:
+        lines += ["## New since yesterday", "",
+                  f"{digest.new_story_count} on-topic stories did not exist before; those not listed above:", ""]
+        for s in digest.new_stories:
+            lines.append(f"- {_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
+                         f"{', '.join(md_escape(o) for o in s.outlets)}")
         lines.append("")
     return "\n".join(lines)
 
 
+_ENV = Environment(
+    loader=PackageLoader("pipeline", "templates"),
+    autoescape=True,  # every template renders untrusted feed text
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(digest: Digest, chart_src: str | None, template: str = "digest.html.j2") -> str:
+    """The HTML digest; `chart_src` is the chart's file name for the browser or a cid: URL for email."""
+    return _ENV.get_template(template).render(d=digest, chart_src=chart_src, when=_when,
+                                              summary=summary_line(digest), chart_days=CHART_DAYS)
+
+
+def subject(digest: Digest) -> str:
+    if digest.quiet:
+        return f"newsmon digest {digest.day.isoformat()}: a quiet day"
+    spikes = ", ".join(t.name for t in digest.spikes)
+    return (f"newsmon digest {digest.day.isoformat()}: {digest.on_topic} on-topic articles"
+            + (f", spike in {spikes}" if spikes else ""))
+
+
+def summary_line(digest: Digest) -> str:
+    if digest.quiet:
+        return "A quiet day: no new articles."
+    top = ", ".join(f"{t.name} {t.count}" for t in digest.themes if t.count)
+    spikes = "; spike: " + ", ".join(t.name for t in digest.spikes) if digest.spikes else ""
+    return (f"{digest.articles} articles from {digest.outlets} outlets, {digest.on_topic_share:.0%} on topic "
+            f"({top}){spikes}.")
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        tmp.write_text(data, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def chart_cid(day: date) -> str:
+    return f"chart-{day.isoformat()}@newsmon.digest"
+
+
 def build_digest(settings: Settings, day: date) -> Path:
-    """Write NEWSMON_HOME/digests/<day>/digest.md and return its path."""
-    data = collect(settings, day)
+    """Write digests/<day>/{digest.md, digest.html, email.html, chart.png, digest.json}, refresh the Atom
+    feed digests/feed.xml, and return the path of digest.html. Rebuilding a day replaces its files."""
+    from pipeline.digest_chart import render_chart
+    from pipeline.digest_feed import write_feed
+
+    digest = collect(settings, day)
     out_dir = settings.digests_dir / day.isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "digest.md"
-    tmp = path.with_name(f".digest.md.{os.getpid()}.tmp")
-    tmp.write_text(render_markdown(data), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    _write_atomic(out_dir / CHART_FILE, render_chart(digest, load_themes(settings.models_dir)))
+    _write_atomic(out_dir / "digest.md", render_markdown(digest))
+    _write_atomic(out_dir / "digest.html", render_html(digest, CHART_FILE))
+    _write_atomic(out_dir / "email.html", render_html(digest, f"cid:{chart_cid(day)}"))
+    entry = {
+        "day": day.isoformat(), "subject": subject(digest), "summary": summary_line(digest),
+        "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "content_html": render_html(digest, None, "atom_entry.html.j2"),
+    }
+    _write_atomic(out_dir / "digest.json", json.dumps(entry, ensure_ascii=False, indent=1))
+    write_feed(settings)
+    return out_dir / "digest.html"

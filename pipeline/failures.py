@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import smtplib
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.errors import NewsmonError
 
 log = logging.getLogger("newsmon.failures")
 MAX_ERROR_CHARS = 2000
@@ -96,14 +96,12 @@ def alert_message(settings: Settings, failure: TaskFailure) -> EmailMessage:
 
 def send_alert(settings: Settings, failure: TaskFailure) -> bool:
     """Mail the failure when SMTP and recipients are configured; returns whether a mail was sent."""
+    from pipeline.digest_mail import send_message, smtp_from_settings
+
     if not settings.smtp_host or not settings.alert_emails:
         return False
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_user and settings.smtp_password:
-            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
-        smtp.send_message(alert_message(settings, failure))
+    config = replace(smtp_from_settings(settings), recipients=list(settings.alert_emails))
+    send_message(alert_message(settings, failure), config)  # one SMTP path for digests and alerts
     return True
 
 
@@ -118,7 +116,7 @@ def record_task_failure(settings: Settings, context, final: bool = True) -> Task
     if final:
         try:
             send_alert(settings, failure)
-        except (OSError, smtplib.SMTPException) as exc:
+        except NewsmonError as exc:
             log.error("failures: could not mail the alert: %s", exc)
     return failure
 

@@ -107,3 +107,73 @@ def scripted_server() -> Iterator[ScriptedServer]:
     server = ScriptedServer()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory, demo_server) -> Path:
+    """The demo feeds ingested once (24 days, ceasefire spike on 2026-11-15/16); copy it, don't write to it."""
+    from pipeline.demo import demo_feeds
+    from pipeline.ingest import run_cycle
+
+    settings = make_settings(tmp_path_factory.mktemp("demo-warehouse"), demo_feeds(demo_server))
+    run_cycle(settings)
+    return settings.warehouse_path
+
+
+@pytest.fixture
+def demo_settings(tmp_path, demo_warehouse) -> Settings:
+    """Settings whose own home starts with a copy of the demo warehouse."""
+    import shutil
+
+    settings = make_settings(tmp_path)
+    settings.ensure_home()
+    shutil.copyfile(demo_warehouse, settings.warehouse_path)
+    return settings
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives; AUTH LOGIN/PLAIN with the
+    credentials below, allowed without TLS on loopback."""
+
+    user, password = "digest", "s3cret-pass"
+
+    def __init__(self):
+        import socket
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.received: list = []  # aiosmtpd Envelopes
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+                sink.received.append(envelope)
+                return "250 OK"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode(), auth_data.password.decode()) == (self.user, self.password)
+            return AuthResult(success=ok, handled=False)  # False: the server answers 535 itself
+
+        with socket.socket() as probe:  # the Controller needs a concrete port to check it is up
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
+                                     auth_require_tls=False)
+        self.controller.start()
+
+    def configure(self, settings: Settings, **extra) -> Settings:
+        """A validated copy of `settings` that sends to this server."""
+        return Settings(**{**settings.model_dump(), **self.settings_overrides(**extra)})
+
+    def settings_overrides(self, **extra) -> dict:
+        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_starttls": False, "smtp_user": self.user,
+                "smtp_password": self.password, "smtp_sender": "newsmon <digest@newsmon.test>",
+                "smtp_recipients": ["analyst@newsmon.test", "desk@newsmon.test"], **extra}
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    yield sink
+    sink.controller.stop()

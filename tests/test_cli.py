@@ -15,8 +15,8 @@ from pipeline.records import FeedSpec
 NEWSMON = [sys.executable, "-m", "pipeline.cli"]
 
 
-def newsmon(*args: str, home, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NEWSMON_HOME": str(home)}
+def newsmon(*args: str, home, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NEWSMON_HOME": str(home), **(env or {})}
     return subprocess.run([*NEWSMON, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -89,8 +89,22 @@ def test_digest_command_defaults_to_the_latest_day(tmp_path, fixture_server):
     settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
     run_cycle(settings)
     result = newsmon("digest", home=settings.home)
-    assert result.stdout.strip().endswith("2026-11-16/digest.md")
+    assert result.stdout.strip().endswith("2026-11-16/digest.html")
     assert newsmon("digest", "--date", "16/11/2026", home=settings.home).returncode == 1
+
+
+def test_digest_email_flag_sends_through_the_smtp_settings(tmp_path, fixture_server, smtp_sink):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    env = {"NEWSMON_SMTP_HOST": "127.0.0.1", "NEWSMON_SMTP_PORT": str(smtp_sink.port),
+           "NEWSMON_SMTP_STARTTLS": "false", "NEWSMON_SMTP_USER": smtp_sink.user,
+           "NEWSMON_SMTP_PASSWORD": smtp_sink.password, "NEWSMON_SMTP_RECIPIENTS": "a@newsmon.test, b@newsmon.test"}
+    result = newsmon("digest", "--date", "2026-11-16", "--email", home=settings.home, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "sent to a@newsmon.test, b@newsmon.test" in result.stderr
+    assert [e.rcpt_tos for e in smtp_sink.received] == [["a@newsmon.test", "b@newsmon.test"]]
+    no_server = newsmon("digest", "--date", "2026-11-16", "--email", home=settings.home)
+    assert no_server.returncode == 1 and "no SMTP server configured" in no_server.stderr
 
 
 def test_replay_and_feeds_enable_give_one_line_errors_for_bad_input(tmp_path):

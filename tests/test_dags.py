@@ -115,9 +115,18 @@ def test_news_ingest_runs_under_airflow_and_reruns_add_nothing(tmp_path, fixture
     assert second["runs"] == 2 and second["fetches"] == 2 * first["fetches"]
 
 
-def test_news_digest_builds_the_day_before_its_logical_date(tmp_path, fixture_server):
+def test_news_digest_builds_the_day_before_its_logical_date_and_mails_it(tmp_path, fixture_server, smtp_sink):
     settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
     run_cycle(settings)
-    dags_test(settings, "news_digest", log_path=tmp_path / "airflow.log", logical_date="2026-11-17T00:00:00+00:00")
-    digest = settings.digests_dir / "2026-11-16" / "digest.md"
-    assert digest.exists() and "Envoys meet in Geneva" in digest.read_text()
+    connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_sink.port, "login": smtp_sink.user,
+                  "password": smtp_sink.password,
+                  "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "airflow@newsmon.test"}}
+    env = {"AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(connection), "NEWSMON_SMTP_CONN_ID": "newsmon_smtp",
+           "NEWSMON_SMTP_RECIPIENTS": "desk@newsmon.test"}
+    dags_test(settings, "news_digest", extra_env=env, log_path=tmp_path / "airflow.log",
+              logical_date="2026-11-17T00:00:00+00:00")
+    digest = settings.digests_dir / "2026-11-16"
+    assert "Envoys meet in Geneva" in (digest / "digest.md").read_text() and (digest / "digest.html").exists()
+    [envelope] = smtp_sink.received  # sent through the Airflow connection, not NEWSMON_SMTP_HOST
+    assert envelope.mail_from == "airflow@newsmon.test" and envelope.rcpt_tos == ["desk@newsmon.test"]
+    assert b"Envoys meet in Geneva" in envelope.original_content

@@ -43,7 +43,7 @@ def test_failing_task_is_recorded_per_try_and_mailed_once(tmp_path, smtp_inbox, 
     settings = make_settings(tmp_path)
     settings.feeds_file.write_text("feeds:\n  - url: ftp://example.invalid/feed.xml\n")  # plan_batches rejects it
     env = {"NEWSMON_FEEDS_FILE": str(settings.feeds_file), "NEWSMON_RETRY_DELAY_SECONDS": "0",
-           "NEWSMON_SMTP_HOST": "127.0.0.1", "NEWSMON_SMTP_PORT": str(port),
+           "NEWSMON_SMTP_HOST": "127.0.0.1", "NEWSMON_SMTP_PORT": str(port), "NEWSMON_SMTP_STARTTLS": "false",
            "NEWSMON_ALERT_EMAILS": json.dumps(["analyst@example.org"])}
     with pytest.raises(RuntimeError, match="news_ingest"):
         dags_test(settings, "news_ingest", extra_env=env, log_path=tmp_path / "airflow.log")
