@@ -1,20 +1,33 @@
-"""Classify articles against the themes: probabilities, labels by per-theme threshold, and evidence terms."""
+"""Classify articles against the themes: probabilities, labels by per-theme threshold, and evidence terms.
+
+English text goes through the trained model: word and character TF-IDF plus the lexicon's evidence
+(pipeline.lexicon) -> one calibrated logistic regression per theme -> the per-theme threshold chosen by
+cross-validation at training time. Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the
+lexicon alone: the model never saw such text, the lexicon was written for it.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 import numpy as np
+import scipy.sparse as sp
 
 from pipeline.errors import ModelError
+from pipeline.lexicon import Analysis
 
 MODEL_FILE = "model.skops"
 CARD_FILE = "model_card.json"
 CURRENT_FILE = "CURRENT"
-EVIDENCE_TERMS = 4
+EVIDENCE_TERMS = 4  # per source: up to 4 lexicon terms and 4 model terms per label
+CLASSIFY_CHUNK = 1000
 
 # Types a newsmon artifact may contain beyond skops' defaults; anything else is refused at load time.
 TRUSTED_TYPES = frozenset(
@@ -24,15 +37,23 @@ TRUSTED_TYPES = frozenset(
         "numpy.float64",
         "numpy.int64",
         "scipy.sparse._csr.csr_matrix",
+        "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
         "sklearn.feature_extraction.text.TfidfTransformer",
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.multiclass.OneVsRestClassifier",
+        "sklearn.pipeline.FeatureUnion",
         "sklearn.pipeline.Pipeline",
         "sklearn.preprocessing._label.LabelBinarizer",
         "sklearn.preprocessing._label.MultiLabelBinarizer",
+        "pipeline.lexicon.LexiconFeatures",
     }
 )
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 @dataclass
@@ -44,6 +65,13 @@ class Prediction:
 
 def article_text(title: str, summary: str) -> str:
     return f"{title or ''}. {summary or ''}".strip()
+
+
+def is_cyrillic(text: str) -> bool:
+    """Russian or Ukrainian text: more Cyrillic than Latin letters (names like NATO or F-16 stay Latin)."""
+    if not _CYRILLIC.search(text):
+        return False
+    return len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text))
 
 
 def current_version(models_dir: Path) -> str:
@@ -62,7 +90,12 @@ def read_card(models_dir: Path, version: str) -> dict:
 
 
 class ThemeClassifier:
-    """A trained scikit-learn pipeline plus the thresholds and theme order from its model card."""
+    """A trained scikit-learn pipeline plus the thresholds and theme order from its model card.
+
+    `pipeline` is Pipeline([("features", FeatureUnion([words, chars, lexicon])), ("clf", OneVsRestClassifier(
+    CalibratedClassifierCV(LogisticRegression)))]); `predict` runs its steps by hand so the lexicon is
+    matched once per text and serves the features, the evidence and the Cyrillic path alike.
+    """
 
     def __init__(self, pipeline, card: dict):
         self.pipeline = pipeline
@@ -70,9 +103,26 @@ class ThemeClassifier:
         self.version: str = card["model_version"]
         self.themes: list[str] = list(card["themes"])
         self.thresholds = np.array([card["thresholds"][t] for t in self.themes])
-        vectorizer = pipeline.named_steps["tfidf"]
-        self._vocabulary = np.array(vectorizer.get_feature_names_out())
-        self._coef = np.vstack([est.coef_[0] for est in pipeline.named_steps["clf"].estimators_])
+        try:
+            union = pipeline.named_steps["features"]
+            self._vectorizers = [(name, step, union.transformer_weights.get(name, 1.0)
+                                  if union.transformer_weights else 1.0)
+                                 for name, step in union.transformer_list]
+            self._lexicon_step = lexicon_step = union.named_transformers["lexicon"]
+            words = union.named_transformers["words"]
+            estimators = pipeline.named_steps["clf"].estimators_
+        except (AttributeError, KeyError) as exc:
+            raise ModelError(f"classify: model {self.version!r} is not a newsmon theme pipeline ({exc})") from exc
+        if [name for name, _, _ in self._vectorizers][-1] != "lexicon":
+            raise ModelError(f"classify: model {self.version!r}: the lexicon must be the last feature block")
+        self.lexicon = lexicon_step.lexicon_
+        if self.lexicon.theme_ids != self.themes:
+            raise ModelError(f"classify: model {self.version!r}: lexicon themes differ from the card's")
+        self._words = words
+        self._vocabulary = np.array(words.get_feature_names_out())
+        n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
+        self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words] for est in estimators])
+        self._clf = pipeline.named_steps["clf"]
 
     @classmethod
     def load(cls, models_dir: Path, version: str | None = None) -> ThemeClassifier:
@@ -81,20 +131,53 @@ class ThemeClassifier:
     def predict(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
-        features = self.pipeline.named_steps["tfidf"].transform(texts)
-        probabilities = self.pipeline.named_steps["clf"].predict_proba(features)
+        analyses = [self.lexicon.analyse(t) for t in texts]
+        blocks, words_matrix = [], None
+        for name, step, weight in self._vectorizers:
+            if name == "lexicon":
+                block = sp.csr_matrix(self._lexicon_step.from_analyses(analyses))
+            else:
+                block = step.transform(texts)
+            if name == "words":
+                words_matrix = block
+            blocks.append(block * weight if weight != 1.0 else block)
+        probabilities = self._clf.predict_proba(sp.hstack(blocks, format="csr"))
         labelled = probabilities >= self.thresholds
-        return [
-            Prediction(
+        predictions = []
+        for i, text in enumerate(texts):
+            if is_cyrillic(text):
+                predictions.append(self._lexicon_prediction(analyses[i]))
+                continue
+            predictions.append(Prediction(
                 labels=[t for t, on in zip(self.themes, labelled[i], strict=True) if on],
                 scores={t: round(float(p), 4) for t, p in zip(self.themes, probabilities[i], strict=True)},
-                evidence=self._evidence(features, i, labelled[i]),
-            )
-            for i in range(len(texts))
-        ]
+                evidence=self._evidence(words_matrix, i, labelled[i], analyses[i]),
+            ))
+        return predictions
 
-    def _evidence(self, features, i: int, labelled_row) -> dict[str, list[str]]:
-        """Per labelled theme: the terms of text i that pushed its score up most (tf-idf x weight)."""
+    def _lexicon_prediction(self, analysis: Analysis) -> Prediction:
+        """Lexicon-only labels. Scores are lexicon strength s/(s+min_score), halved when the theme does not fire
+        (no war context, or a veto), so a label always scores >= 0.5 and a non-label < 0.5."""
+        minimum = self.lexicon.min_score
+        labels, scores, evidence = [], {}, {}
+        for k, theme in enumerate(self.themes):
+            match = analysis.themes[k]
+            strength = match.score / (match.score + minimum)
+            if analysis.fires(k, minimum):
+                labels.append(theme)
+                evidence[theme] = match.terms[:EVIDENCE_TERMS]
+                scores[theme] = round(strength, 4)
+            else:
+                scores[theme] = round(strength / 2, 4)
+        return Prediction(labels, scores, evidence)
+
+    def lexicon_labels(self, texts: list[str]) -> list[list[str]]:
+        """The lexicon layer alone, for every language: the baseline the model must beat."""
+        return [self.lexicon.labels(self.lexicon.analyse(t)) for t in texts]
+
+    def _evidence(self, features, i: int, labelled_row, analysis: Analysis) -> dict[str, list[str]]:
+        """Per labelled theme: lexicon terms found in the text, then the words and word pairs of the text
+        that pushed the model's score up most (tf-idf x weight)."""
         evidence: dict[str, list[str]] = {}
         if not labelled_row.any():
             return evidence
@@ -103,10 +186,65 @@ class ThemeClassifier:
         for k, theme in enumerate(self.themes):
             if not labelled_row[k]:
                 continue
+            terms = list(analysis.themes[k].terms[:EVIDENCE_TERMS])
             contributions = values * self._coef[k, indices]
             order = np.argsort(-contributions)[:EVIDENCE_TERMS]
-            evidence[theme] = [str(self._vocabulary[indices[j]]) for j in order if contributions[j] > 0]
+            for j in order:
+                term = str(self._vocabulary[indices[j]])
+                if contributions[j] > 0 and term not in terms:
+                    terms.append(term)
+            evidence[theme] = terms
         return evidence
+
+
+def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], out: IO[str],
+                    err: IO[str] = sys.stderr, chunk: int = CLASSIFY_CHUNK) -> dict:
+    """The `newsmon classify` contract: JSON Lines in (id, title, summary or text), one JSON line out per good
+    line, in input order. A bad line is reported on `err` by its number and skipped; the batch goes on.
+    Memory stays bounded by `chunk` lines whatever the input size."""
+    counts = {"lines": 0, "classified": 0, "bad": 0}
+    pending: list[tuple[object, str]] = []
+
+    def flush() -> None:
+        for (item_id, _), p in zip(pending, classifier.predict([t for _, t in pending]), strict=True):
+            out.write(json.dumps({"id": item_id, "labels": p.labels, "scores": p.scores, "evidence": p.evidence,
+                                  "model_version": classifier.version}, ensure_ascii=False) + "\n")
+        counts["classified"] += len(pending)
+        pending.clear()
+        out.flush()
+
+    for number, line in enumerate(lines, start=1):
+        counts["lines"] = number
+        try:
+            if isinstance(line, bytes):
+                line = line.decode("utf-8")
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+            if "id" not in record or record["id"] is None:
+                raise ValueError("missing 'id'")
+            title = record.get("title") or ""
+            body = record.get("summary") or record.get("text") or ""
+            if not isinstance(title, str) or not isinstance(body, str):
+                raise ValueError("'title', 'summary' and 'text' must be strings")
+            if not title.strip() and not body.strip():
+                raise ValueError("no 'title', 'summary' or 'text' to classify")
+        except UnicodeDecodeError:
+            counts["bad"] += 1
+            err.write(f"classify: line {number}: not UTF-8\n")
+            continue
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            counts["bad"] += 1
+            err.write(f"classify: line {number}: {exc}\n")
+            continue
+        pending.append((record["id"], article_text(title, body)))
+        if len(pending) >= chunk:
+            flush()
+    if pending:
+        flush()
+    return counts
 
 
 @lru_cache(maxsize=4)

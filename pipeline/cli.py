@@ -58,74 +58,82 @@ def run(force: bool = typer.Option(False, help="fetch every enabled feed, due or
 @app.command()
 def classify(
     file: str = typer.Argument("-", help="JSON Lines with id, title and summary (or text); - for stdin"),
-    chunk: int = typer.Option(1000, help="lines classified together (bounds memory)"),
+    chunk: int = typer.Option(1000, min=1, help="lines classified together (bounds memory)"),
+    model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
 ):
     """Write one JSON line per input: id, labels, scores, evidence, model_version. Bad lines go to stderr."""
-    from pipeline.classify import ThemeClassifier, article_text
+    from pipeline.classify import ThemeClassifier, classify_stream
 
     settings = load_settings()
-    classifier = ThemeClassifier.load(settings.models_dir, settings.model_version)
-    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 - closed below
-    bad = 0
-
-    def flush(items: list[tuple[object, str]]) -> None:
-        for (item_id, _), prediction in zip(items, classifier.predict([t for _, t in items]), strict=True):
-            sys.stdout.write(json.dumps({"id": item_id, "labels": prediction.labels, "scores": prediction.scores,
-                                         "evidence": prediction.evidence, "model_version": classifier.version},
-                                        ensure_ascii=False) + "\n")
-
-    pending: list[tuple[object, str]] = []
     try:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or "id" not in record:
-                    raise ValueError("expected an object with an 'id'")
-                text = article_text(str(record.get("title") or ""),
-                                    str(record.get("summary") or record.get("text") or ""))
-            except ValueError as exc:
-                bad += 1
-                typer.echo(f"classify: line {number}: {exc}", err=True)
-                continue
-            pending.append((record["id"], text))
-            if len(pending) >= chunk:
-                flush(pending)
-                pending = []
-        flush(pending)
+        classifier = ThemeClassifier.load(settings.models_dir, model or settings.model_version)
+        stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+    except NewsmonError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"classify: cannot read {file}: {exc.strerror}")
+    try:
+        counts = classify_stream(classifier, stream, sys.stdout, sys.stderr, chunk=chunk)
     finally:
-        if stream is not sys.stdin:
+        if file != "-":
             stream.close()
-    if bad:
+    if counts["bad"]:
+        typer.echo(f"classify: {counts['bad']} bad line(s) of {counts['lines']} skipped", err=True)
         raise typer.Exit(1)
 
 
 @app.command()
 def evaluate(gold: Path = typer.Option(..., exists=True, help="JSON Lines: id, title, summary, labels"),
-             json_out: Path | None = typer.Option(None, "--json", help="also write the report as JSON")):
+             json_out: Path | None = typer.Option(None, "--json", help="also write the report as JSON"),
+             model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
+             lexicon_only: bool = typer.Option(False, help="score the model's lexicon alone (the baseline)")):
     """Per-theme precision, recall, F1 and macro-F1 of the shipped model against gold labels."""
     from pipeline.classify import ThemeClassifier
-    from pipeline.evaluate import evaluate_records, format_report, read_gold
+    from pipeline.evaluate import evaluate_lexicon, evaluate_records, format_report, read_gold
 
     settings = load_settings()
     try:
-        report = evaluate_records(ThemeClassifier.load(settings.models_dir, settings.model_version), read_gold(gold))
-    except ValueError as exc:
+        classifier = ThemeClassifier.load(settings.models_dir, model or settings.model_version)
+        scorer = evaluate_lexicon if lexicon_only else evaluate_records
+        report = scorer(classifier, read_gold(gold))
+    except (ValueError, NewsmonError) as exc:
         fail(str(exc))
     typer.echo(format_report(report))
     if json_out:
-        json_out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 @app.command()
-def train(seed: int = typer.Option(13), shared_gold: Path | None = typer.Option(None, help="outside gold set")):
+def train(seed: int = typer.Option(13), shared_gold: Path | None = typer.Option(
+              None, help="outside gold set to measure on (never trained or tuned on)"),
+          make_current: bool = typer.Option(True, help="point models/CURRENT at the new version")):
     """Train the theme classifier from models/training and make it the current version."""
     from pipeline.train import train_model
 
     settings = load_settings()
-    version = train_model(settings.models_dir, seed=seed, shared_gold=shared_gold)
+    try:
+        version = train_model(settings.models_dir, seed=seed, shared_gold=shared_gold, make_current=make_current)
+    except (ValueError, NewsmonError) as exc:
+        fail(str(exc))
     typer.echo(f"trained {version} -> {settings.models_dir / version}")
+
+
+@app.command()
+def reclassify(model: str = typer.Option(..., help="model version to label with"),
+               date_from: str = typer.Option(..., "--from", help="first publication day, YYYY-MM-DD (UTC)"),
+               date_to: str = typer.Option(..., "--to", help="last publication day, YYYY-MM-DD (UTC)")):
+    """Add a model version's labels beside the existing ones for articles published in a date range."""
+    from pipeline.reclassify import reclassify as run_reclassify
+
+    try:
+        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError:
+        fail(f"reclassify: --from and --to must be YYYY-MM-DD, got {date_from!r} and {date_to!r}")
+    try:
+        counts = run_reclassify(load_settings(), model, start, end)
+    except (ValueError, NewsmonError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(counts))
 
 
 @app.command()

@@ -51,11 +51,21 @@ def score_labels(themes: list[str], gold: list[list[str]], predicted: list[list[
     }
 
 
+def _texts(records: list[dict]) -> list[str]:
+    return [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
+
+
 def evaluate_records(classifier: ThemeClassifier, records: list[dict]) -> dict:
-    texts = [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
-    predicted = [p.labels for p in classifier.predict(texts)]
+    predicted = [p.labels for p in classifier.predict(_texts(records))]
     report = score_labels(classifier.themes, [r["labels"] for r in records], predicted)
     report["model_version"] = classifier.version
+    return report
+
+
+def evaluate_lexicon(classifier: ThemeClassifier, records: list[dict]) -> dict:
+    """The same report for the model's lexicon alone (the baseline the model has to beat)."""
+    report = score_labels(classifier.themes, [r["labels"] for r in records], classifier.lexicon_labels(_texts(records)))
+    report["model_version"] = f"{classifier.version} (lexicon only)"
     return report
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
+import numpy as np
 import pytest
 
-from pipeline.classify import ThemeClassifier, article_text, current_version
+from pipeline.classify import ThemeClassifier, _load_cached, article_text, classify_stream, current_version
 from pipeline.config import REPO_ROOT
 from pipeline.errors import ModelError
 from pipeline.themes import theme_ids
@@ -38,13 +40,62 @@ def test_prediction_shape_scores_and_labels_agree(classifier):
         assert prediction.scores[theme] >= classifier.card["thresholds"][theme]
 
 
-def test_evidence_terms_come_from_the_text(classifier):
+def test_evidence_terms_come_from_the_text_lexicon_first(classifier):
     text = article_text("Kyiv and Moscow agree a 30-day ceasefire on energy infrastructure",
                         "Both sides said strikes on power plants would pause while talks continue.")
     [prediction] = classifier.predict([text])
     assert "ceasefire" in prediction.labels
     terms = prediction.evidence["ceasefire"]
-    assert terms and all(all(word in text.lower() for word in term.split()) for term in terms)
+    analysis = classifier.lexicon.analyse(text)
+    lexicon_terms = analysis.themes[classifier.themes.index("ceasefire")].terms
+    assert lexicon_terms and terms[:len(lexicon_terms)] == lexicon_terms[:4]
+    assert len(terms) > len(lexicon_terms)  # then the model's own strongest words
+    assert all(all(word in text.lower().replace("-", " ") for word in term.split()) for term in terms)
+    assert set(prediction.evidence) == set(prediction.labels)
+
+
+def test_manual_prediction_path_equals_the_sklearn_pipeline(classifier):
+    texts = [article_text("EU agrees new sanctions on Russian oil", "The price cap is lowered."),
+             article_text("Cup final", "The holders won on penalties.")]
+    mine = np.array([[p.scores[t] for t in classifier.themes] for p in classifier.predict(texts)])
+    assert np.allclose(mine, classifier.pipeline.predict_proba(texts), atol=1e-4)
+
+
+def test_russian_and_ukrainian_text_is_labelled_by_the_lexicon(classifier):
+    texts = [article_text("Евросоюз утвердил новый пакет санкций против России", "Под ограничения попал теневой флот."),
+             article_text("Росія вночі атакувала Київ ракетами", "Пошкоджено енергетичну інфраструктуру.")]
+    sanctioned, strike = classifier.predict(texts)
+    assert sanctioned.labels == classifier.lexicon_labels(texts[:1])[0] == ["sanctions"]
+    assert sanctioned.scores["sanctions"] >= 0.5 and "санкций" in sanctioned.evidence["sanctions"]
+    assert strike.labels == [] and all(score < 0.5 for score in strike.scores.values())
+
+
+def test_skops_round_trip_keeps_every_prediction(classifier, tmp_path):
+    import skops.io as sio
+
+    version = classifier.version
+    shutil.copytree(MODELS / version, tmp_path / version)
+    shutil.copy(MODELS / "themes.yaml", tmp_path / "themes.yaml")
+    sio.dump(classifier.pipeline, tmp_path / version / "model.skops")
+    _load_cached.cache_clear()
+    reloaded = ThemeClassifier.load(tmp_path, version)
+    assert reloaded is not classifier
+    texts = [article_text("Zelensky rejects neutrality", "Kyiv will not give up its NATO bid."),
+             article_text("Перемирие на Пасху", "Кремль объявил перемирие с Украиной."), "Cup final tonight"]
+    assert reloaded.predict(texts) == classifier.predict(texts)
+
+
+def test_classify_stream_reports_bad_lines_by_number_and_keeps_order(classifier):
+    lines = [b'{"id": 1, "title": "Truce holds in Ukraine"}\n', b"not json\n", b'{"title": "no id"}\n',
+             b"\xff\xfe broken bytes\n", b"\n", b'["a list"]\n', b'{"id": 7, "title": 5}\n',
+             b'{"id": 8, "title": ""}\n', b'{"id": "a", "text": "EU sanctions on Russian banks"}\n',
+             b'{"id": 10, "title": "Cup final"}']
+    out, err = io.StringIO(), io.StringIO()
+    counts = classify_stream(classifier, lines, out, err, chunk=2)
+    assert counts == {"lines": 10, "classified": 3, "bad": 6}
+    assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == [1, "a", 10]
+    reported = [line.split(":")[1].strip() for line in err.getvalue().splitlines()]
+    assert reported == ["line 2", "line 3", "line 4", "line 6", "line 7", "line 8"]
 
 
 def test_off_topic_text_gets_no_theme(classifier):

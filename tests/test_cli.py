@@ -44,6 +44,53 @@ def test_classify_reports_bad_lines_by_number_and_keeps_going(tmp_path):
     assert "line 2" in result.stderr and "line 3" in result.stderr
 
 
+def test_classify_streams_output_before_the_input_ends(tmp_path):
+    """Bounded memory: results for the first chunk arrive while stdin is still open."""
+    env = {**os.environ, "NEWSMON_HOME": str(tmp_path)}
+    with subprocess.Popen([*NEWSMON, "classify", "-", "--chunk", "3"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        for i in range(3):
+            proc.stdin.write(json.dumps({"id": i, "title": "Kremlin rejects Ukraine ceasefire"}) + "\n")
+        proc.stdin.flush()
+        first = json.loads(proc.stdout.readline())  # would block forever if classify read all input first
+        proc.stdin.close()
+        rest = proc.stdout.read().splitlines()
+        assert proc.wait(timeout=60) == 0
+    assert first["id"] == 0 and "ceasefire" in first["labels"] and len(rest) == 2
+
+
+def test_evaluate_prints_the_table_writes_json_and_scores_the_lexicon_alone(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(r) for r in [
+        {"id": 1, "title": "EU adopts new sanctions on Russian oil", "summary": "", "labels": ["sanctions"]},
+        {"id": 2, "title": "Cup final goes to penalties", "summary": "", "labels": []},
+    ]))
+    out = tmp_path / "report.json"
+    result = newsmon("evaluate", "--gold", str(gold), "--json", str(out), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "macro-F1" in result.stdout and "sanctions" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["per_theme"]["sanctions"]["tp"] == 1 and report["off_topic_items"] == 1
+    lexicon = newsmon("evaluate", "--gold", str(gold), "--lexicon-only", home=tmp_path)
+    assert lexicon.returncode == 0 and "(lexicon only)" not in lexicon.stderr and "macro-F1" in lexicon.stdout
+
+
+def test_reclassify_command_reports_counts_and_refuses_bad_dates(tmp_path, fixture_server):
+    from pipeline.classify import current_version
+    from pipeline.config import REPO_ROOT
+
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    version = current_version(REPO_ROOT / "models")
+    result = newsmon("reclassify", "--model", version, "--from", "2026-01-01", "--to", "2026-12-31",
+                     home=settings.home)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["articles_in_range"] == 3
+    bad = newsmon("reclassify", "--model", version, "--from", "2026-13-01", "--to", "2026-12-31",
+                  home=settings.home)
+    assert bad.returncode == 1 and bad.stderr.startswith("reclassify: ")
+
+
 def test_sql_formats_and_read_only(tmp_path, fixture_server):
     settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
     run_cycle(settings)

@@ -134,3 +134,44 @@ SELECT story_id,
        list(feed_id ORDER BY carried_at, feed_id) AS outlet_order
 FROM ranked
 GROUP BY story_id, story_first;
+-- What each model version said: the articles it labelled (at load time, when it was current, or later with
+-- `newsmon reclassify`), its labels per theme, and how often its labels match the current ones.
+-- agreement: share of covered articles whose set of labels equals their current set of labels.
+CREATE OR REPLACE VIEW model_versions AS
+WITH covered AS (
+    SELECT DISTINCT model_version, article_id FROM classifications
+    UNION
+    SELECT model_version, article_id FROM articles WHERE model_version IS NOT NULL
+),
+version_labels AS (
+    SELECT model_version, article_id, list_sort(list(theme)) AS themes
+    FROM classifications WHERE label GROUP BY ALL
+),
+current_labels AS (
+    SELECT article_id, list_sort(list(theme)) AS themes FROM current_classifications WHERE label GROUP BY ALL
+),
+per_article AS (
+    SELECT v.model_version, v.article_id,
+           coalesce(l.themes, []) AS themes,
+           coalesce(c.themes, []) AS current_themes
+    FROM covered v
+    LEFT JOIN version_labels l USING (model_version, article_id)
+    LEFT JOIN current_labels c USING (article_id)
+),
+per_theme AS (
+    SELECT model_version, map_from_entries(list({'key': theme, 'value': n} ORDER BY theme)) AS labels_per_theme
+    FROM (SELECT model_version, theme, count(*) FILTER (WHERE label) AS n FROM classifications GROUP BY ALL)
+    GROUP BY model_version
+)
+SELECT p.model_version,
+       m.registered_at,
+       (SELECT count(*) FROM articles a WHERE a.model_version = p.model_version) AS current_for_articles,
+       count(*) AS articles_covered,
+       count(*) FILTER (WHERE len(p.themes) > 0) AS articles_labelled,
+       t.labels_per_theme,
+       round(avg(CASE WHEN p.themes = p.current_themes THEN 1.0 ELSE 0.0 END), 4) AS agreement,
+       count(*) FILTER (WHERE p.themes <> p.current_themes) AS articles_changed
+FROM per_article p
+LEFT JOIN models m USING (model_version)
+LEFT JOIN per_theme t USING (model_version)
+GROUP BY p.model_version, m.registered_at, t.labels_per_theme;

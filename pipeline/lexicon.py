@@ -1,0 +1,296 @@
+"""The lexicon layer: weighted terms, vetoes and war context from models/themes.yaml, matched on word tokens.
+
+Patterns are word sequences: `word` matches that token, `stem*` any token starting with the stem (inflected
+Russian and Ukrainian forms, English plurals), `~` up to GAP_TOKENS arbitrary tokens. Text and patterns are
+normalised alike: lower case, apostrophes dropped (Russia's -> russias, перемир'я -> перемиря), ё -> е,
+hyphens split words (cease-fire -> cease fire).
+
+A theme fires in the lexicon layer when its matched term weights sum to at least `min_score` and
+- an anchored term matched (a term that names the war itself; vetoes do not apply), or
+- no veto term of that theme matched and the text names the war (a `context` term), or
+- no veto matched, the weights sum to twice `min_score` and nothing places the text elsewhere
+  (an `elsewhere` term: Gaza, Iran, Sudan...): wire copy often leaves the war unnamed ("reassurance force").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+GAP_TOKENS = 3
+MIN_STEM = 3
+SCORE_CAP = 3.0
+FEATURES_PER_THEME = 4  # capped score, anchored, veto, fires
+GLOBAL_FEATURES = 3  # names the war at all, how strongly, names another conflict
+THEME_FEATURES = ("score", "anchored", "veto", "fires")
+TOKEN = re.compile(r"\w+")
+_APOSTROPHES = str.maketrans({"'": None, "\u2019": None, "\u02bc": None, "`": None, "\u2018": None,
+                              "\u0451": "\u0435"})  # ё -> е
+_PATTERN_TOKEN = re.compile(r"^\w+\*?$")
+_CACHE_LIMIT = 200_000
+GAP = -1
+
+
+def normalise(text: str) -> str:
+    return text.lower().translate(_APOSTROPHES)
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN.findall(normalise(text))
+
+
+def parse_pattern(pattern: str) -> tuple[tuple[str, str], ...]:
+    """'sanction* ~ russia*' -> (('prefix', 'sanction'), ('gap', ''), ('prefix', 'russia')). ValueError if bad."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ValueError("empty pattern")
+    pieces = normalise(pattern).replace("-", " ").split()
+    elements: list[tuple[str, str]] = []
+    for piece in pieces:
+        if piece == "~":
+            if not elements or elements[-1][0] == "gap":
+                raise ValueError("'~' must stand between two words")
+            elements.append(("gap", ""))
+        elif not _PATTERN_TOKEN.match(piece):
+            raise ValueError(f"{piece!r} is not a word (letters/digits, optional trailing *)")
+        elif piece.endswith("*"):
+            if len(piece) - 1 < MIN_STEM:
+                raise ValueError(f"stem {piece!r} is shorter than {MIN_STEM} letters")
+            elements.append(("prefix", piece[:-1]))
+        else:
+            elements.append(("exact", piece))
+    if elements[-1][0] == "gap":
+        raise ValueError("'~' must stand between two words")
+    return tuple(elements)
+
+
+@dataclass
+class ThemeMatch:
+    """What the lexicon found for one theme in one text."""
+
+    score: float = 0.0
+    anchored: bool = False
+    veto: bool = False
+    terms: list[str] = field(default_factory=list)  # surface forms of the matched terms, in text order
+    weights: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def fires(self, context: int, elsewhere: int, min_score: float) -> bool:
+        if self.score < min_score:
+            return False
+        if self.anchored:
+            return True
+        if self.veto:
+            return False
+        return context > 0 or (self.score >= 2 * min_score and not elsewhere)
+
+
+@dataclass
+class Analysis:
+    context: int
+    elsewhere: int
+    themes: list[ThemeMatch]
+
+    def fires(self, k: int, min_score: float) -> bool:
+        return self.themes[k].fires(self.context, self.elsewhere, min_score)
+
+
+# Pattern kinds
+_TERM, _ANCHORED, _VETO, _CONTEXT, _ELSEWHERE = range(5)
+
+
+class Lexicon:
+    """Compiled lexicon: every pattern element gets an id, every distinct token the set of element ids it
+    satisfies (cached: news vocabulary repeats), and a pattern is tried only where its first element matches
+    and only if all its elements occur somewhere in the text. One scan serves all themes."""
+
+    def __init__(self, spec: dict):
+        self.theme_ids: list[str] = [t["id"] for t in spec["themes"]]
+        self.min_score = float(spec.get("min_score", 1.0))
+        self._element_ids: dict[tuple[str, str], int] = {}
+        # (kind, theme index, weight, element ids with GAP for '~', required element ids)
+        self._patterns: list[tuple[int, int, float, tuple[int, ...], frozenset[int]]] = []
+        self._seen: set[tuple[int, tuple[int, ...]]] = set()
+        for pattern in spec["context"]:
+            self._add(_CONTEXT, -1, 0.0, pattern)
+        for pattern in spec.get("elsewhere", ()):
+            self._add(_ELSEWHERE, -2, 0.0, pattern)
+        for k, theme in enumerate(spec["themes"]):
+            for pattern, weight in theme["terms"]:
+                self._add(_TERM, k, float(weight), pattern)
+            for pattern in theme.get("anchored", ()):
+                self._add(_ANCHORED, k, 1.0, pattern)
+            for pattern in theme.get("veto", ()):
+                self._add(_VETO, k, 0.0, pattern)
+        self._exact: dict[str, int] = {}
+        self._prefix: dict[str, int] = {}
+        for (kind, value), eid in self._element_ids.items():
+            (self._exact if kind == "exact" else self._prefix)[value] = eid
+        self._prefix_lengths = sorted({len(p) for p in self._prefix})
+        self._starting: dict[int, list[int]] = {}
+        for pid, pattern in enumerate(self._patterns):
+            self._starting.setdefault(pattern[3][0], []).append(pid)
+        self._accepts: dict[str, frozenset[int]] = {}
+
+    def _add(self, kind: int, theme: int, weight: float, pattern: str) -> None:
+        elements = tuple(GAP if kind_ == "gap" else self._element_ids.setdefault((kind_, value), len(self._element_ids))
+                         for kind_, value in parse_pattern(pattern))
+        if (theme, elements) in self._seen:
+            return  # one word listed for two languages counts once
+        self._seen.add((theme, elements))
+        self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
+
+    def _accepted(self, token: str) -> frozenset[int]:
+        found = self._accepts.get(token)
+        if found is None:
+            ids = set()
+            if token in self._exact:
+                ids.add(self._exact[token])
+            for length in self._prefix_lengths:
+                if length > len(token):
+                    break
+                eid = self._prefix.get(token[:length])
+                if eid is not None:
+                    ids.add(eid)
+            found = frozenset(ids)
+            if len(self._accepts) >= _CACHE_LIMIT:
+                self._accepts.clear()
+            self._accepts[token] = found
+        return found
+
+    @staticmethod
+    def _end(elements: tuple[int, ...], k: int, accepted: list[frozenset[int]], pos: int) -> int:
+        """Index after a match of elements[k:] starting at token pos, or -1."""
+        if k == len(elements):
+            return pos
+        element = elements[k]
+        if element == GAP:
+            for skip in range(GAP_TOKENS + 1):
+                end = Lexicon._end(elements, k + 1, accepted, pos + skip)
+                if end >= 0:
+                    return end
+            return -1
+        if pos < len(accepted) and element in accepted[pos]:
+            return Lexicon._end(elements, k + 1, accepted, pos + 1)
+        return -1
+
+    def matches(self, text: str) -> dict[int, str]:
+        """Pattern id -> surface form of its first match in the text."""
+        words = tokens(text)
+        cached = self._accepts.get
+        accepted = [cached(w) for w in words]
+        for i, found_set in enumerate(accepted):
+            if found_set is None:
+                accepted[i] = self._accepted(words[i])
+        present = frozenset().union(*accepted)
+        found: dict[int, str] = {}
+        patterns, starting = self._patterns, self._starting
+        for i, elements_here in enumerate(accepted):
+            for eid in elements_here:
+                for pid in starting.get(eid, ()):
+                    if pid in found:
+                        continue
+                    elements, required = patterns[pid][3], patterns[pid][4]
+                    if len(elements) == 1:
+                        found[pid] = words[i]
+                    elif required <= present:
+                        end = self._end(elements, 1, accepted, i + 1)
+                        if end >= 0:
+                            found[pid] = " ".join(words[i:end])
+        return found
+
+    def analyse(self, text: str) -> Analysis:
+        themes = [ThemeMatch() for _ in self.theme_ids]
+        context = elsewhere = 0
+        for pid, surface in self.matches(text).items():
+            kind, k, weight = self._patterns[pid][:3]
+            if kind == _CONTEXT:
+                context += 1
+                continue
+            if kind == _ELSEWHERE:
+                elsewhere += 1
+                continue
+            match = themes[k]
+            if kind == _VETO:
+                match.veto = True
+                continue
+            if kind == _ANCHORED:
+                match.anchored = True
+            # The same words matched by two patterns (a Russian and a Ukrainian stem) count once, at most weight.
+            previous = match.weights.get(surface, 0.0)
+            if weight > previous:
+                match.score += weight - previous
+                match.weights[surface] = weight
+        for match in themes:
+            match.terms = list(match.weights)
+        context += sum(m.anchored for m in themes)  # an anchored term names the war itself
+        return Analysis(context, elsewhere, themes)
+
+    def labels(self, analysis: Analysis) -> list[str]:
+        return [t for k, t in enumerate(self.theme_ids) if analysis.fires(k, self.min_score)]
+
+    def features(self, analyses: list[Analysis]) -> np.ndarray:
+        width = FEATURES_PER_THEME * len(self.theme_ids) + GLOBAL_FEATURES
+        out = np.zeros((len(analyses), width))
+        for i, analysis in enumerate(analyses):
+            for k, m in enumerate(analysis.themes):
+                base = FEATURES_PER_THEME * k
+                out[i, base] = min(m.score, SCORE_CAP) / SCORE_CAP
+                out[i, base + 1] = m.anchored
+                out[i, base + 2] = m.veto
+                out[i, base + 3] = analysis.fires(k, self.min_score)
+            out[i, -3] = analysis.context > 0
+            out[i, -2] = min(analysis.context, SCORE_CAP) / SCORE_CAP
+            out[i, -1] = analysis.elsewhere > 0
+        return out
+
+
+def feature_mask(theme_count: int, kinds) -> np.ndarray:
+    """Columns of Lexicon.features kept for the given per-theme kinds (the global ones are always kept)."""
+    unknown = set(kinds) - set(THEME_FEATURES)
+    if unknown:
+        raise ValueError(f"lexicon: unknown feature kinds {sorted(unknown)} (use {THEME_FEATURES})")
+    per_theme = [kind in kinds for kind in THEME_FEATURES]
+    return np.array(per_theme * theme_count + [True] * GLOBAL_FEATURES)
+
+
+class LexiconFeatures(TransformerMixin, BaseEstimator):
+    """scikit-learn transformer: texts -> the lexicon's per-theme evidence as dense features.
+
+    `spec` is the plain-data lexicon (see pipeline.themes.lexicon_spec), stored in the artifact so a saved
+    model keeps the lexicon it was trained with. The compiled matcher is rebuilt on load, never persisted.
+    """
+
+    def __init__(self, spec: dict | None = None, kinds: tuple = THEME_FEATURES):
+        self.spec = spec
+        self.kinds = kinds
+
+    def fit(self, texts, y=None):
+        self.lexicon_ = Lexicon(self.spec)
+        self.n_features_out_ = int(self.mask().sum())
+        return self
+
+    def mask(self) -> np.ndarray:
+        return feature_mask(len(self.spec["themes"]), self.kinds)
+
+    def transform(self, texts):
+        return self.from_analyses([self.lexicon_.analyse(t) for t in texts])
+
+    def from_analyses(self, analyses: list[Analysis]) -> np.ndarray:
+        return self.lexicon_.features(analyses)[:, self.mask()]
+
+    def get_feature_names_out(self, input_features=None):
+        names = [f"{t}__{f}" for t in self.lexicon_.theme_ids for f in THEME_FEATURES]
+        names += ["war_context", "war_context_strength", "elsewhere"]
+        return np.array(names, dtype=object)[self.mask()]
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ hands out the live __dict__
+        state.pop("lexicon_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.spec is not None and "n_features_out_" in state:
+            self.lexicon_ = Lexicon(self.spec)
