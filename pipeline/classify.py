@@ -19,6 +19,7 @@ from typing import IO
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from pipeline.errors import ModelError
 from pipeline.lexicon import Analysis
@@ -103,6 +104,7 @@ class ThemeClassifier:
         self.version: str = card["model_version"]
         self.themes: list[str] = list(card["themes"])
         self.thresholds = np.array([card["thresholds"][t] for t in self.themes])
+        self.gate = card.get("gate", {}).get("threshold")  # None: a model without the 'any theme' gate
         try:
             union = pipeline.named_steps["features"]
             self._vectorizers = [(name, step, union.transformer_weights.get(name, 1.0)
@@ -121,7 +123,8 @@ class ThemeClassifier:
         self._words = words
         self._vocabulary = np.array(words.get_feature_names_out())
         n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
-        self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words] for est in estimators])
+        self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words]
+                                for est in estimators[:len(self.themes)]])
         self._clf = pipeline.named_steps["clf"]
 
     @classmethod
@@ -141,8 +144,11 @@ class ThemeClassifier:
             if name == "words":
                 words_matrix = block
             blocks.append(block * weight if weight != 1.0 else block)
-        probabilities = self._clf.predict_proba(sp.hstack(blocks, format="csr"))
+        outputs = self._clf.predict_proba(sp.hstack(blocks, format="csr"))
+        probabilities = outputs[:, :len(self.themes)]
         labelled = probabilities >= self.thresholds
+        if self.gate is not None:
+            labelled &= (outputs[:, len(self.themes)] >= self.gate)[:, None]
         predictions = []
         for i, text in enumerate(texts):
             if is_cyrillic(text):
@@ -191,10 +197,21 @@ class ThemeClassifier:
             order = np.argsort(-contributions)[:EVIDENCE_TERMS]
             for j in order:
                 term = str(self._vocabulary[indices[j]])
-                if contributions[j] > 0 and term not in terms:
+                if contributions[j] > 0 and term not in terms and telling(term):
                     terms.append(term)
             evidence[theme] = terms
         return evidence
+
+
+# Words that carry weight in the model but explain nothing to a reader ("says", "that", "to ukraine").
+UNTELLING = frozenset(ENGLISH_STOP_WORDS | {"says", "said", "say", "told", "new", "year", "years", "week", "people",
+                                            "ukraine", "russia", "russian", "ukrainian", "ukraine's", "russia's"})
+
+
+def telling(term: str) -> bool:
+    """An evidence term a reader can use: no stop word in it, and not just the war's two country names."""
+    words = term.split()
+    return not any(w in ENGLISH_STOP_WORDS or len(w) < 3 for w in words) and not all(w in UNTELLING for w in words)
 
 
 def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], out: IO[str],

@@ -58,7 +58,17 @@ def test_manual_prediction_path_equals_the_sklearn_pipeline(classifier):
     texts = [article_text("EU agrees new sanctions on Russian oil", "The price cap is lowered."),
              article_text("Cup final", "The holders won on penalties.")]
     mine = np.array([[p.scores[t] for t in classifier.themes] for p in classifier.predict(texts)])
-    assert np.allclose(mine, classifier.pipeline.predict_proba(texts), atol=1e-4)
+    outputs = classifier.pipeline.predict_proba(texts)  # the themes, then the 'any theme' gate
+    assert outputs.shape[1] == len(classifier.themes) + 1
+    assert np.allclose(mine, outputs[:, :len(classifier.themes)], atol=1e-4)
+
+
+def test_the_gate_withholds_labels_from_text_that_is_not_about_the_war(classifier):
+    texts = [article_text("Climate negotiations open in Dubai", "Delegates begin two weeks of talks on a deal."),
+             article_text("Envoys open peace talks on ending Russia's war in Ukraine", "Kyiv and Moscow meet.")]
+    climate, war = classifier.predict(texts)
+    assert climate.labels == [] and war.labels == ["negotiations"]
+    assert climate.scores["negotiations"] >= classifier.thresholds[classifier.themes.index("negotiations")]
 
 
 def test_russian_and_ukrainian_text_is_labelled_by_the_lexicon(classifier):
