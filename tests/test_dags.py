@@ -60,7 +60,7 @@ for dag_id, dag in bag.dags.items():
 print(json.dumps(report))
 """)
     report = json.loads(out)
-    assert set(report) >= {"news_ingest", "news_digest"}
+    assert set(report) == {"news_ingest", "news_digest", "model_train", "warehouse_maintenance"}
     for dag_id, dag in report.items():
         assert dag["max_active_runs"] == 1 and dag["catchup"] is False and "newsmon" in dag["tags"] and dag["doc"]
         for task_id, task in dag["tasks"].items():
@@ -76,6 +76,12 @@ print(json.dumps(report))
         assert (ingest["tasks"][writer]["pool"], ingest["tasks"][writer]["queue"]) == ("warehouse", "warehouse")
     assert ingest["tasks"]["process_batch"]["queue"] == "default"
     assert report["news_digest"]["schedule"] == "30 0 * * *"
+    assert report["warehouse_maintenance"]["schedule"] == "0 3 * * *"
+    assert report["model_train"]["schedule"] == ""  # manual
+    for dag_id, writers in (("model_train", ("promote", "relabel")),
+                            ("warehouse_maintenance", ("checkpoint", "backup", "export"))):
+        for writer in writers:
+            assert report[dag_id]["tasks"][writer]["pool"] == "warehouse", writer
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
@@ -130,3 +136,35 @@ def test_news_digest_builds_the_day_before_its_logical_date_and_mails_it(tmp_pat
     [envelope] = smtp_sink.received  # sent through the Airflow connection, not NEWSMON_SMTP_HOST
     assert envelope.mail_from == "airflow@newsmon.test" and envelope.rcpt_tos == ["desk@newsmon.test"]
     assert b"Envoys meet in Geneva" in envelope.original_content
+
+
+def test_warehouse_maintenance_backs_up_checkpoints_and_exports_under_airflow(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    dags_test(settings, "warehouse_maintenance", log_path=tmp_path / "airflow.log")
+    [backup] = list((settings.home / "backups").glob("warehouse-*.duckdb"))
+    with open_readonly(backup) as con:
+        assert table_counts(con)["articles"] == 3
+    assert list((settings.home / "export" / "articles").glob("day=*/*.parquet"))
+
+
+def test_model_train_promotes_a_model_that_is_not_worse_and_relabels_the_range(tmp_path, fixture_server):
+    import shutil
+
+    from pipeline.classify import current_version
+
+    models = tmp_path / "models"  # a copy: the repository's models/ is never written by tests
+    shutil.copytree(REPO_ROOT / "models", models, ignore=shutil.ignore_patterns("lexlr-*"))
+    shipped = current_version(REPO_ROOT / "models")
+    shutil.copytree(REPO_ROOT / "models" / shipped, models / shipped)
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")], models_dir=models)
+    run_cycle(settings)
+    env = {"NEWSMON_MODELS_DIR": str(models)}
+    dags_test(settings, "model_train", extra_env=env, log_path=tmp_path / "airflow.log",
+              conf={"seed": 7, "reclassify_from": "2026-11-01", "reclassify_to": "2026-11-30"})
+    candidate = current_version(models)
+    assert candidate != shipped and (models / candidate / "model_card.json").exists()
+    with open_readonly(settings.warehouse_path) as con:
+        assert (candidate,) in con.execute("SELECT model_version FROM models").fetchall()
+        covered = dict(con.execute("SELECT model_version, articles_covered FROM model_versions").fetchall())
+    assert covered[candidate] == covered[shipped] == 3  # the new labels sit beside the old ones
