@@ -103,6 +103,7 @@ class Digest:
     # 30 days of (day, theme, articles, spike) for the chart, from theme_trends
     series: list[tuple[date, str, int, bool]] = field(default_factory=list)
     warehouse_empty: bool = False
+    ingest_runs: int | None = None  # runs that fetched feeds during the day; 0: the day was not monitored live
     colours: dict[str, str] = field(default_factory=dict)  # theme id -> colour, as in the chart
 
     @property
@@ -172,6 +173,9 @@ def collect(settings: Settings, day: date) -> Digest:
             [start, end],
         ).fetchone()
         digest.warehouse_empty = con.execute("SELECT count(*) = 0 FROM articles").fetchone()[0]
+        digest.ingest_runs = con.execute(
+            "SELECT count(DISTINCT run_id) FROM fetches WHERE started_at >= ? AND started_at < ?", [start, end]
+        ).fetchone()[0]
         trends = {
             row[0]: row[1:]
             for row in con.execute(
@@ -260,9 +264,15 @@ def _when(story: Story, day: date) -> str:
     return f"{label} {story.first_seen_at.strftime(stamp)} UTC"
 
 
+NOT_MONITORED = ("newsmon did not fetch any feed on this day: what follows was found by later runs (a feed's "
+                 "back catalogue, or a catch-up after an outage), so stories may be missing.")
+
+
 def render_markdown(digest: Digest) -> str:
     day = digest.day
     lines = [f"# newsmon digest — {day:%A %d %B %Y}", ""]
+    if digest.ingest_runs == 0 and not digest.warehouse_empty:
+        lines += [f"> {NOT_MONITORED}", ""]
     if digest.quiet:
         reason = ("The warehouse holds no articles yet." if digest.warehouse_empty
                   else "A quiet day: no new articles were seen in the monitored feeds on this day (UTC).")
@@ -316,7 +326,8 @@ _ENV = Environment(
 def render_html(digest: Digest, chart_src: str | None, template: str = "digest.html.j2") -> str:
     """The HTML digest; `chart_src` is the chart's file name for the browser or a cid: URL for email."""
     return _ENV.get_template(template).render(d=digest, chart_src=chart_src, when=_when,
-                                              summary=summary_line(digest), chart_days=CHART_DAYS)
+                                              summary=summary_line(digest), chart_days=CHART_DAYS,
+                                              not_monitored=NOT_MONITORED)
 
 
 def subject(digest: Digest) -> str:

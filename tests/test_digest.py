@@ -262,3 +262,19 @@ def test_digest_day_of_scheduled_and_manual_runs():
     assert digest_day_for_run(end, end, end) == date(2026, 11, 20)  # cron trigger at midnight: the day before
     assert digest_day_for_run(None, None, end) == date(2026, 11, 20)  # manual run with a logical date
     assert digest_day_for_run(None, None, None) == datetime.now(UTC).date() - timedelta(days=1)
+
+
+def test_a_day_newsmon_did_not_fetch_says_so_and_a_monitored_day_does_not(tmp_path, fixture_server):
+    from conftest import make_settings
+
+    from pipeline.digest import NOT_MONITORED, build_digest
+    from pipeline.ingest import run_cycle, utcnow
+    from pipeline.records import FeedSpec
+
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)  # fetched today; its articles were published on 14-16 Nov 2026
+    backlog_day = build_digest(settings, date(2026, 11, 16)).parent
+    assert NOT_MONITORED in (backlog_day / "digest.md").read_text()
+    assert "did not fetch any feed" in (backlog_day / "digest.html").read_text()
+    today = build_digest(settings, utcnow().date()).parent
+    assert "did not fetch any feed" not in (today / "digest.md").read_text()
