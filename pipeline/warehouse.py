@@ -286,14 +286,24 @@ INSERT INTO classifications
 """
 
 
+def _drop_temp(con, names: tuple[str, ...]) -> None:
+    """Drop what an earlier load on this connection left; stage_articles is a table or a view."""
+    existing = con.execute(
+        "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary "
+        "UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary"
+    ).fetchall()
+    for name, kind in existing:
+        if name in names:
+            con.execute(f"DROP {kind} {name}")
+
+
 def run_kind(run_id: str) -> str:
     return "replay" if run_id.startswith("replay__") else "ingest"
 
 
 def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy) -> dict:
     t0 = time.monotonic()
-    for table in ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    _drop_temp(con, ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"))
     new = changed = staged = 0
     model_version = None
     if article_files:
@@ -307,18 +317,24 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
             """,
             [article_files],
         )
-        con.execute(
-            """
-            CREATE TEMP TABLE stage_articles AS
-            WITH staged AS (SELECT * FROM read_parquet($files, union_by_name = true)),
-                 repeated AS (SELECT article_id FROM stage_rows GROUP BY article_id HAVING count(*) > 1)
-            SELECT * FROM staged WHERE article_id NOT IN (SELECT article_id FROM repeated)
-            UNION ALL
-            SELECT * FROM (SELECT * FROM staged WHERE article_id IN (SELECT article_id FROM repeated))
-            QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY published_at, feed_id) = 1
-            """,
-            {"files": article_files},
-        )
+        repeats = con.execute("SELECT count(*) - count(DISTINCT article_id) FROM stage_rows").fetchone()[0]
+        if repeats:
+            con.execute(
+                """
+                CREATE TEMP TABLE stage_articles AS
+                WITH staged AS (SELECT * FROM read_parquet($files, union_by_name = true)),
+                     repeated AS (SELECT article_id FROM stage_rows GROUP BY article_id HAVING count(*) > 1)
+                SELECT * FROM staged WHERE article_id NOT IN (SELECT article_id FROM repeated)
+                UNION ALL
+                SELECT * FROM (SELECT * FROM staged WHERE article_id IN (SELECT article_id FROM repeated))
+                QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY published_at, feed_id) = 1
+                """,
+                {"files": article_files},
+            )
+        else:  # the usual batch: nothing to deduplicate, so the wide rows are not copied into a temp table
+            files_sql = ", ".join("'" + f.replace("'", "''") + "'" for f in article_files)
+            con.execute(f"CREATE TEMP VIEW stage_articles AS "
+                        f"SELECT * FROM read_parquet([{files_sql}], union_by_name = true)")
         con.execute(
             """
             CREATE TEMP TABLE changed_articles AS
