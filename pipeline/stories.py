@@ -2,7 +2,7 @@
 
 Each article not yet clustered is compared (TF-IDF cosine over headline and lede) with the articles
 published within `window_h` of it; it joins the story of its most similar earlier article when the
-similarity reaches `threshold`, and otherwise keeps its own story (the exact-headline key set at load).
+similarity reaches `threshold`, and otherwise keeps its own story (its own article id, set at load).
 The threshold separates syndicated copies (wire text re-run under an edited headline) from different
 events on the same theme; bench/README and tests/test_stories.py hold the figures it was chosen by.
 """

@@ -24,6 +24,9 @@ VIEWS_FILE = REPO_ROOT / "warehouse" / "views.sql"
 LOCK_WAIT_S = 30.0  # a load takes seconds; a writer waiting longer than this is stuck behind something
 # DuckDB's default is 80 % of RAM; the loader spills to disk beyond this instead of growing the worker.
 MEMORY_LIMIT = "512MB"
+# A feed's next attempt is counted from when its fetch started, a little after the run that planned it; a
+# run planned up to this much earlier still takes it, or a 15-minute feed would wait for every other run.
+DUE_SLACK_S = 120
 
 
 def lock_holder(message: str) -> str:
@@ -198,10 +201,10 @@ def due_feeds(
         FROM (SELECT *, coalesce(last_unconditional_at > ? - to_microseconds(CAST(? * 3.6e9 AS BIGINT)), false)
                         AS fresh FROM feeds)
         WHERE coalesce(disabled_kind, 'failing') = 'failing'
-          AND (? OR next_due_at IS NULL OR next_due_at <= ?)
+          AND (? OR next_due_at IS NULL OR next_due_at <= ? + to_seconds(?))
         ORDER BY feed_id
         """,
-        [as_of, unconditional_every_h, force, as_of],
+        [as_of, unconditional_every_h, force, as_of, DUE_SLACK_S],
     ).fetchall()
     return [
         (FeedSpec(r[0], r[1], r[2], tuple(r[3] or ()), r[4], r[5], r[6]), FeedState(r[7], r[8], r[9]))
@@ -266,10 +269,14 @@ INSERT INTO articles (article_id, feed_id, guid, url, canonical_url, title, summ
                       published_at, first_seen_at, content_hash, story_id, model_version, updated_at, body,
                       clustered_at)
     SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author, language, published_at,
-           first_seen_at, content_hash, story_key, model_version, NULL, nullif(body, ''), NULL
+           first_seen_at, content_hash, article_id, model_version, NULL, nullif(body, ''), NULL
     FROM new_articles;
 INSERT INTO article_events
     SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
+-- Full text fetched on a later cycle (the page failed the first time) for an article already stored.
+UPDATE articles SET body = s.body
+FROM stage_articles s
+WHERE articles.article_id = s.article_id AND articles.body IS NULL AND coalesce(s.body, '') <> '';
 INSERT INTO article_events
     SELECT s.article_id, 'seen_in_feed', s.feed_id, s.content_hash, s.run_id, s.first_seen_at
     FROM stage_rows s JOIN articles a USING (article_id)
@@ -339,7 +346,8 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
             """
             CREATE TEMP TABLE changed_articles AS
             SELECT s.* FROM stage_articles s JOIN articles a USING (article_id)
-            WHERE a.content_hash <> s.content_hash;
+            WHERE a.content_hash <> s.content_hash
+              AND s.feed_id = a.feed_id;  -- another feed's wording of it is a sighting, not an edit
             CREATE TEMP TABLE new_articles AS SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
             """
         )

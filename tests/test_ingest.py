@@ -158,3 +158,16 @@ def test_full_text_feed_gets_the_page_text_fetched_once_under_the_same_guard(tmp
     assert "Home" not in bodies["Story /story/1"]  # boilerplate stays out
     pages = [path for path, _ in scripted_server.requests if path.startswith("/story")]
     assert sorted(pages) == ["/story/1", "/story/2"]  # the cached page is not fetched again
+
+
+def test_a_feed_fetched_just_after_planning_is_due_again_at_the_next_scheduled_run(tmp_path, fixture_server):
+    from datetime import timedelta
+
+    settings = make_settings(tmp_path, fixture_feeds(fixture_server)[:2])
+    run_cycle(settings)
+    with open_readonly(settings.warehouse_path) as con:
+        fetched = con.execute("SELECT min(last_fetched_at) FROM feeds").fetchone()[0]
+    # The next Airflow run plans 15 minutes after this one did, a few seconds before the fetch started.
+    next_plan = fetched - timedelta(seconds=5) + timedelta(minutes=15)
+    assert len(plan_batches(settings, "next", as_of=next_plan)[0]["feeds"]) == 2
+    assert plan_batches(settings, "too-early", as_of=fetched + timedelta(minutes=10)) == []

@@ -88,3 +88,16 @@ def test_a_late_copy_joins_the_earlier_story_but_not_after_the_window_and_reruns
     assert story["https://paper.example/late"] != story["https://wire.example/1"]  # five days later: news again
     with open_warehouse(settings.warehouse_path) as con:
         assert assign_stories(con, utcnow()) == {"articles_clustered": 0, "stories_merged": 0}
+
+
+def test_the_same_headline_weeks_apart_is_two_stories(tmp_path, scripted_server):
+    headline = "Russia-Ukraine war: what we know on day"
+    scripted_server.routes["/a"] = Behaviour(200, wire_feed(
+        (headline, "Strikes overnight and talks in Geneva.", "https://a.example/1", "Mon, 02 Nov 2026 08:00:00 GMT")))
+    scripted_server.routes["/b"] = Behaviour(200, wire_feed(
+        (headline, "A different day with different news.", "https://b.example/9", "Mon, 23 Nov 2026 08:00:00 GMT")))
+    feeds = [FeedSpec("a", scripted_server.url("/a")), FeedSpec("b", scripted_server.url("/b"))]
+    settings = make_settings(tmp_path, feeds, run_workers=1)
+    run_cycle(settings)
+    with open_readonly(settings.warehouse_path) as con:
+        assert con.execute("SELECT count(DISTINCT story_id), max(outlets) FROM stories").fetchone() == (2, 1)

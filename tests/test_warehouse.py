@@ -103,6 +103,20 @@ def test_changed_content_updates_article_and_logs_an_event(tmp_path):
     cm.__exit__(None, None, None)
 
 
+def test_another_feeds_wording_of_the_same_article_is_a_sighting_not_an_edit(tmp_path):
+    from dataclasses import replace
+
+    cm, con = open_with_feed(tmp_path)
+    wire = stage_fixture(tmp_path, "run1", "wire")
+    other = stage_fixture(tmp_path, "run2", "other", edit=lambda a: replace(a, summary="A shorter lede.",
+                                                                            content_hash=a.content_hash + "o"))
+    changes = [load_staged(con, run, [files[0]], [files[1]])["articles_changed"]
+               for run, files in (("run1", wire), ("run2", other), ("run3", wire), ("run4", other))]
+    assert changes == [0, 0, 0, 0]  # loading the feeds in turn never flips the stored text
+    assert con.execute("SELECT count(*) FROM article_events WHERE event = 'content_changed'").fetchone()[0] == 0
+    cm.__exit__(None, None, None)
+
+
 def test_failed_fetch_counts_once_per_attempt_and_backs_off(tmp_path):
     cm, con = open_with_feed(tmp_path)
     fail = FetchResult("wire", "https://x.example/wire", FETCHED, 500, "error", error_kind="http_5xx", error="boom")
