@@ -11,8 +11,9 @@ from pipeline.warehouse import open_readonly
 
 
 def run_query(warehouse_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Columns and rows of one query; bad SQL and any attempt to write give a one-line WarehouseError."""
-    with open_readonly(warehouse_path) as con:
+    """Columns and rows of one query; bad SQL and any attempt to write (the warehouse, or a file through COPY)
+    give a one-line WarehouseError."""
+    with open_readonly(warehouse_path, external_access=False) as con:
         try:
             relation = con.execute(sql)
             columns = [d[0] for d in relation.description or []]

@@ -44,12 +44,16 @@ def lock_holder(message: str) -> str:
     return f"PID {pid}" + (f" ({cmdline})" if cmdline else "")
 
 
-def _connect(path: Path, read_only: bool, lock_wait_s: float = LOCK_WAIT_S) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, read_only: bool, lock_wait_s: float = LOCK_WAIT_S,
+             external_access: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying with bounded backoff while another process holds the lock."""
     delay, waited = 0.1, 0.0
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+            config = {"memory_limit": MEMORY_LIMIT}
+            if not external_access:
+                config["enable_external_access"] = False
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise WarehouseError(f"warehouse: cannot open {path}: {exc}") from exc
@@ -103,10 +107,13 @@ def open_warehouse(path: Path, lock_wait_s: float = LOCK_WAIT_S) -> Generator[du
 
 
 @contextmanager
-def open_readonly(path: Path, lock_wait_s: float = LOCK_WAIT_S) -> Generator[duckdb.DuckDBPyConnection, None, None]:
+def open_readonly(
+    path: Path, lock_wait_s: float = LOCK_WAIT_S, external_access: bool = True
+) -> Generator[duckdb.DuckDBPyConnection, None, None]:
+    """A reader's connection; `external_access=False` also refuses reading or writing any other file."""
     if not Path(path).exists():
         raise WarehouseError(f"warehouse: no warehouse at {path}; run `newsmon run` or `newsmon demo` first")
-    con = _connect(path, read_only=True, lock_wait_s=lock_wait_s)
+    con = _connect(path, read_only=True, lock_wait_s=lock_wait_s, external_access=external_access)
     try:
         yield con
     finally:

@@ -148,6 +148,9 @@ def test_readers_cannot_write_and_get_one_line_errors(tmp_path):
         run_query(tmp_path / "w.duckdb", "SELEC 1")
     with pytest.raises(WarehouseError, match="no warehouse"):
         run_query(tmp_path / "nothing.duckdb", "SELECT 1")
+    with pytest.raises(WarehouseError, match="^sql: "):  # nor can they write files
+        run_query(tmp_path / "w.duckdb", f"COPY (SELECT 42) TO '{tmp_path / 'out.csv'}'")
+    assert not (tmp_path / "out.csv").exists()
 
 
 # --- upgrades, crashes, locks --------------------------------------------------------------------------------
