@@ -72,6 +72,20 @@ def stable_hash(*parts: str, size: int = 10) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=size).hexdigest()
 
 
+_GLOBAL_GUID_RE = re.compile(r"^[a-z][a-z0-9+.-]*:\S{4,}$", re.IGNORECASE)  # URLs, tag:, urn:uuid:...
+
+
+def guid_key(guid: str, canonical_link: str | None, feed_id: str) -> str:
+    """What a GUID identifies: URL-like GUIDs (http:, tag:, urn:) name the item everywhere; short opaque
+    ones ("1", "post-42") only within a site, so they are scoped by the link's host (the same outlet's
+    feeds share it), or by the feed when there is no link."""
+    guid = guid.strip()
+    if _GLOBAL_GUID_RE.match(guid):
+        return guid
+    scope = urlsplit(canonical_link).hostname if canonical_link else None
+    return f"{guid}@{scope or 'feed:' + feed_id}"
+
+
 def story_key(title: str) -> str:
     """Exact-duplicate key for the same headline across outlets: accents, case, punctuation, stopwords out."""
     text = unicodedata.normalize("NFKD", title.lower())
@@ -113,7 +127,7 @@ def normalize_entries(
             continue
         canon = canonical_url(link)
         if entry.guid and len(guid_variants[entry.guid]) == 1:
-            article_id = stable_hash("guid", entry.guid.strip())
+            article_id = stable_hash("guid", guid_key(entry.guid, canon, feed_id))
         elif canon:
             article_id = stable_hash("url", canon)
         else:

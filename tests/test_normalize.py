@@ -15,6 +15,7 @@ from pipeline.normalize import (
     story_key,
 )
 from pipeline.parse import parse_feed
+from pipeline.records import RawEntry
 
 FETCHED = datetime(2026, 11, 20, 12, 0, 0)
 
@@ -71,3 +72,16 @@ def test_story_key_ignores_case_punctuation_and_stopwords():
     assert story_key("EU agrees new sanctions on Russia") == story_key("EU agrees new sanctions on Russia!")
     assert story_key("The EU agrees sanctions, Russia") == story_key("eu AGREES sanctions russia")
     assert story_key("EU agrees sanctions") != story_key("EU delays sanctions")
+
+
+def test_opaque_guids_of_unrelated_sites_do_not_collide_but_url_like_guids_are_global():
+    def entry(guid, link, title):
+        return RawEntry(guid=guid, link=link, title=title, summary="", author=None, published=None, language=None)
+
+    one = normalize_entries([entry("1", "https://alpha.example/a", "Alpha's first post")], "alpha", FETCHED)
+    other = normalize_entries([entry("1", "https://beta.example/b", "Beta's first post")], "beta", FETCHED)
+    assert one[0].article_id != other[0].article_id
+    tag = "tag:wire.example,2026:story-9"
+    wire = normalize_entries([entry(tag, "https://wire.example/9", "Story nine")], "wire", FETCHED)
+    topic = normalize_entries([entry(tag, "https://wire.example/9?ref=topic", "Story nine")], "wire-topic", FETCHED)
+    assert wire[0].article_id == topic[0].article_id
