@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 from datetime import UTC, datetime
 
@@ -51,6 +52,22 @@ def strip_entity_declarations(body: bytes) -> tuple[bytes, bool]:
     return body[:match.start()] + body[match.end():], True
 
 
+_XML_ENCODING_RE = re.compile(rb"""(<\?xml[^>]*?encoding=)["'][^"']*["']""", re.IGNORECASE)
+
+
+def redeclared_as_utf8(body: bytes, fallback: str | None) -> tuple[bytes, str] | None:
+    """When the declared charset cannot decode the bytes, feedparser falls back to windows-1252 and Cyrillic
+    or Greek text turns to mojibake. Detect the real charset (charset-normalizer) and hand feedparser UTF-8
+    with a matching declaration; None when the detector agrees with feedparser's fallback."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    if best is None or codecs.lookup(best.encoding).name == codecs.lookup(fallback or "cp1252").name:
+        return None
+    text = body.decode(best.encoding, errors="replace").encode("utf-8")
+    return _XML_ENCODING_RE.sub(rb'\1"utf-8"', text, count=1), best.encoding
+
+
 def _struct_to_datetime(value) -> datetime | None:
     if not value:
         return None
@@ -79,6 +96,13 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
     headers = {"content-type": content_type} if content_type else {}
     body, stripped = strip_entity_declarations(body)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
+    recoded = None
+    if isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+        recoded = redeclared_as_utf8(body, parsed.get("encoding"))
+        if recoded:
+            body, actual = recoded
+            parsed = feedparser.parse(body, response_headers={"content-type": "application/xml; charset=utf-8"},
+                                      sanitize_html=True, resolve_relative_uris=False)
     version = parsed.get("version") or ""
     if not version and not parsed.entries:
         reason = str(parsed.get("bozo_exception") or "no feed elements found")
@@ -96,8 +120,10 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
         )
         for e in parsed.entries
     ]
-    bozo = bool(parsed.get("bozo")) or stripped
+    bozo = bool(parsed.get("bozo")) or stripped or bool(recoded)
     reasons = ["DTD with entity declarations removed"] if stripped else []
+    if recoded:
+        reasons.append(f"declared charset was wrong: the bytes are {actual}")
     if parsed.get("bozo"):
         reasons.append(str(parsed.get("bozo_exception")))
     return ParsedFeed(

@@ -83,3 +83,13 @@ def test_localized_month_names_are_understood():
         b"<item><title>b</title><pubDate>Mi, 18 Dez 2025 08:30:00 +0100</pubDate></item></channel></rss>"
     )
     assert [e.published.isoformat() for e in feed.entries] == ["2026-02-03T13:00:00", "2025-12-18T07:30:00"]
+
+
+def test_wrongly_declared_charset_is_detected_and_decoded():
+    text = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Новини</title><item>'
+            "<title>Переговори про перемир'я тривають у Женеві</title><link>https://x.example/1</link>"
+            "<description>Делегації зустрілися вдруге за тиждень.</description></item></channel></rss>")
+    parsed = parse_feed(text.encode("cp1251"))  # the declaration says utf-8, the bytes are windows-1251
+    assert parsed.entries[0].title == "Переговори про перемир'я тривають у Женеві"
+    assert "declared charset was wrong" in parsed.bozo_reason
+    assert parse_feed(text.encode("utf-8")).bozo is False  # a true declaration is left alone
