@@ -116,7 +116,10 @@ def parse_opml(data: bytes) -> list[FeedSpec]:
                     url = check_feed_url(url)
                 except FeedRegistryError:
                     continue
-                specs.append(FeedSpec(feed_id=feed_id_for(url, title), url=url, title=title, tags=tags))
+                # OPML 2.0's comma-separated `category` (what export writes) adds to the folder tags
+                categories = [c.strip().strip("/") for c in (outline.get("category") or "").split(",")]
+                all_tags = tuple(dict.fromkeys([*tags, *(c for c in categories if c)]))
+                specs.append(FeedSpec(feed_id=feed_id_for(url, title), url=url, title=title, tags=all_tags))
             else:
                 walk(outline, tags + ((title,) if title else ()))
 

@@ -13,6 +13,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline.classify import Prediction, ThemeClassifier, article_text, read_card
 from pipeline.config import Settings
@@ -60,6 +61,9 @@ def plan_batches(settings: Settings, run_id: str, as_of: datetime | None = None,
          "etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash}
         for f, s in due
     ]
+    # One host's feeds go to the same batch where they fit, so the per-host limit of one batch's fetcher is
+    # the limit the publisher sees, not multiplied by the number of mapped tasks.
+    feeds.sort(key=lambda f: (urlsplit(f["url"]).hostname or "", f["feed_id"]))
     size = settings.batch_size
     return [
         {"run_id": run_id, "batch": i // size, "feeds": feeds[i:i + size]}

@@ -57,7 +57,8 @@ def test_opml_import_keeps_http_feeds_and_folder_tags():
 def test_opml_export_round_trips():
     specs = parse_opml(OPML)
     again = parse_opml(to_opml(specs))
-    assert [(s.url, s.title) for s in again] == [(s.url, s.title) for s in specs]
+    assert [(s.url, s.title, s.tags) for s in again] == [(s.url, s.title, s.tags) for s in specs]
+    assert any(s.tags for s in specs)  # the folder tags survive export and import
 
 
 def test_opml_with_entity_expansion_is_refused():

@@ -171,3 +171,11 @@ def test_a_feed_fetched_just_after_planning_is_due_again_at_the_next_scheduled_r
     next_plan = fetched - timedelta(seconds=5) + timedelta(minutes=15)
     assert len(plan_batches(settings, "next", as_of=next_plan)[0]["feeds"]) == 2
     assert plan_batches(settings, "too-early", as_of=fetched + timedelta(minutes=10)) == []
+
+
+def test_one_hosts_feeds_are_planned_into_the_same_batch(tmp_path):
+    feeds = [FeedSpec(f"{host}-{n}", f"https://{host}.example/feed{n}.xml") for n in range(3)
+             for host in ("alpha", "beta")]  # interleaved by host
+    settings = make_settings(tmp_path, feeds, batch_size=3)
+    batches = plan_batches(settings, "r1")
+    assert [{f["url"].split("/")[2] for f in b["feeds"]} for b in batches] == [{"alpha.example"}, {"beta.example"}]
