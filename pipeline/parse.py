@@ -40,14 +40,17 @@ feedparser.registerDateHandler(parse_localized_rfc822)
 # An internal DTD subset is where entities are declared: external ones (XXE) and nested ones (billion
 # laughs). Feeds have no use for it; it is removed before parsing, and references to its entities stay text.
 _DOCTYPE_SUBSET_RE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
-PROLOG_BYTES = 4096
+_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
 
 
 def strip_entity_declarations(body: bytes) -> tuple[bytes, bool]:
-    if b"<!ENTITY" not in body and b"<!entity" not in body:
+    """Remove the DOCTYPE's internal subset wherever it sits in the prolog (however much padding precedes it);
+    a '<!DOCTYPE' after the root element is text, not a declaration."""
+    if b"<!ENTITY" not in body.upper():
         return body, False
     match = _DOCTYPE_SUBSET_RE.search(body)
-    if not match or match.start() > PROLOG_BYTES:
+    root = _FIRST_ELEMENT_RE.search(body)
+    if not match or (root and root.start() < match.start()):
         return body, False
     return body[:match.start()] + body[match.end():], True
 

@@ -379,6 +379,17 @@ def test_external_entities_are_never_resolved(tmp_path, scripted_server):
     assert "entity declarations removed" in stored(settings, "SELECT bozo_reason FROM fetches")[0][0]
 
 
+def test_entity_declarations_are_removed_even_behind_a_long_prolog():
+    from pipeline.parse import strip_entity_declarations
+
+    padding = b"<!-- " + b"x" * 100_000 + b" -->"
+    body = b'<?xml version="1.0"?>' + padding + b'<!DOCTYPE rss [<!ENTITY a "boom">]><rss><channel/></rss>'
+    stripped, removed = strip_entity_declarations(body)
+    assert removed and b"<!ENTITY" not in stripped and stripped.endswith(b"<rss><channel/></rss>")
+    in_text = b"<rss><channel><title>About &lt;!DOCTYPE x [&lt;!ENTITY y]&gt;</title></channel></rss>"
+    assert strip_entity_declarations(in_text) == (in_text, False)
+
+
 def test_billion_laughs_fails_fast_without_expansion(tmp_path, scripted_server):
     entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
         f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
