@@ -1,8 +1,8 @@
 """Classify articles against the themes: probabilities, labels by per-theme threshold, and evidence terms.
 
-English text goes through the trained model: word and character TF-IDF plus the lexicon's evidence
-(pipeline.lexicon) -> one calibrated logistic regression per theme -> the per-theme threshold chosen by
-cross-validation at training time. Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the
+English text goes through the trained model: word TF-IDF plus the lexicon's evidence (pipeline.lexicon)
+-> one calibrated logistic regression per theme and one for "any theme" (the gate) -> a theme is labelled
+when its probability and the gate's reach the thresholds chosen by cross-validation at training time. Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the
 lexicon alone: the model never saw such text, the lexicon was written for it.
 """
 
