@@ -2,8 +2,9 @@
 
 English text goes through the trained model: word TF-IDF plus the lexicon's evidence (pipeline.lexicon)
 -> one calibrated logistic regression per theme and one for "any theme" (the gate) -> a theme is labelled
-when its probability and the gate's reach the thresholds chosen by cross-validation at training time. Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the
-lexicon alone: the model never saw such text, the lexicon was written for it.
+when its probability and the gate's reach the thresholds chosen by cross-validation at training time.
+Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the lexicon alone: the model never saw
+such text, the lexicon was written for it.
 """
 
 from __future__ import annotations
