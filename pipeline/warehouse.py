@@ -282,8 +282,8 @@ INSERT INTO article_events
     SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
 -- Full text fetched on a later cycle (the page failed the first time) for an article already stored.
 UPDATE articles SET body = s.body
-FROM stage_articles s
-WHERE articles.article_id = s.article_id AND articles.body IS NULL AND coalesce(s.body, '') <> '';
+FROM (SELECT article_id, body FROM stage_articles WHERE body <> '') s
+WHERE articles.article_id = s.article_id AND articles.body IS NULL;
 INSERT INTO article_events
     SELECT s.article_id, 'seen_in_feed', s.feed_id, s.content_hash, s.run_id, s.first_seen_at
     FROM stage_rows s JOIN articles a USING (article_id)
@@ -317,7 +317,7 @@ def run_kind(run_id: str) -> str:
 
 def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy) -> dict:
     t0 = time.monotonic()
-    _drop_temp(con, ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_fetches"))
+    _drop_temp(con, ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_ids", "new_fetches"))
     new = changed = staged = 0
     model_version = None
     if article_files:
@@ -355,10 +355,14 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
             SELECT s.* FROM stage_articles s JOIN articles a USING (article_id)
             WHERE a.content_hash <> s.content_hash
               AND s.feed_id = a.feed_id;  -- another feed's wording of it is a sighting, not an edit
-            CREATE TEMP TABLE new_articles AS SELECT s.* FROM stage_articles s ANTI JOIN articles a USING (article_id);
+            -- only the ids are materialised: the wide rows go from the staged Parquet straight to their tables
+            CREATE TEMP TABLE new_ids AS
+                SELECT DISTINCT article_id FROM stage_rows ANTI JOIN articles USING (article_id);
+            CREATE TEMP VIEW new_articles AS
+                SELECT s.* FROM stage_articles s SEMI JOIN new_ids USING (article_id);
             """
         )
-        new, changed, staged = (_count(con, t) for t in ("new_articles", "changed_articles", "stage_rows"))
+        new, changed, staged = (_count(con, t) for t in ("new_ids", "changed_articles", "stage_rows"))
         con.execute(_APPLY_SQL)
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
     fetch_stats = _load_fetches(con, fetch_files, policy)
