@@ -319,14 +319,17 @@ def feeds_list():
 
 @feeds_app.command("add")
 def feeds_add(url: str, title: str | None = typer.Option(None), feed_id: str | None = typer.Option(None, "--id"),
-              tags: str = typer.Option("", help="comma-separated"), poll_minutes: int = typer.Option(15)):
+              tags: str = typer.Option("", help="comma-separated"), poll_minutes: int = typer.Option(15),
+              language: str | None = typer.Option(None, help="e.g. en, ru, uk (default: what the feed says)"),
+              full_text: bool = typer.Option(False, "--full-text", help="also fetch each article's page text")):
     """Register one feed."""
     from pipeline.feeds import feed_from_mapping
     from pipeline.registry import add_feeds
 
     try:
         spec = feed_from_mapping({"url": url, "title": title, "id": feed_id, "tags": tags,
-                                  "poll_minutes": poll_minutes}, "command line")
+                                  "poll_minutes": poll_minutes, "language": language, "full_text": full_text},
+                                 "command line")
         add_feeds(load_settings(), [spec])
     except NewsmonError as exc:
         fail(str(exc))

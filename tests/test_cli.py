@@ -118,7 +118,12 @@ def test_sql_runs_a_saved_query_file(tmp_path, fixture_server):
 
 def test_feeds_add_import_list_export_remove(tmp_path):
     home = tmp_path / "home"
-    assert newsmon("feeds", "add", "https://ledger.example/rss", "--id", "ledger", home=home).returncode == 0
+    assert newsmon("feeds", "add", "https://ledger.example/rss", "--id", "ledger", "--language", "uk",
+                   "--full-text", home=home).returncode == 0
+    from pipeline.warehouse import open_readonly
+
+    with open_readonly(home / "warehouse.duckdb") as con:
+        assert con.execute("SELECT language, full_text FROM feeds WHERE feed_id = 'ledger'").fetchone() == ("uk", True)
     bad = newsmon("feeds", "add", "file:///etc/passwd", home=home)
     assert bad.returncode == 1 and "only http(s)" in bad.stderr
     opml = tmp_path / "in.opml"
