@@ -52,7 +52,7 @@ DEFAULT_PARAMS = {
     "max_word_features": 40000,
     "lexicon_weight": 0.1,
     "lexicon_features": ["score", "anchored", "veto", "fires"],
-    "C": 64.0,
+    "C": 8.0,
     "calibration_folds": 5,
     "threshold_folds": 5,
     "threshold_beta": 1.0,
