@@ -12,7 +12,6 @@ outlets). Feed text is untrusted: Jinja2 escapes it in HTML, `md_escape` in Mark
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader
 
 from pipeline.config import Settings
+from pipeline.files import write_atomic
 from pipeline.normalize import safe_link
 from pipeline.themes import load_themes
 from pipeline.warehouse import open_readonly
@@ -349,15 +349,6 @@ def summary_line(digest: Digest) -> str:
 
 # --- files --------------------------------------------------------------------------------------------
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def chart_cid(day: date) -> str:
     return f"chart-{day.isoformat()}@newsmon.digest"
 
@@ -371,15 +362,15 @@ def build_digest(settings: Settings, day: date) -> Path:
     digest = collect(settings, day)
     out_dir = settings.digests_dir / day.isoformat()
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_dir / CHART_FILE, render_chart(digest, load_themes(settings.models_dir)))
-    _write_atomic(out_dir / "digest.md", render_markdown(digest))
-    _write_atomic(out_dir / "digest.html", render_html(digest, CHART_FILE))
-    _write_atomic(out_dir / "email.html", render_html(digest, f"cid:{chart_cid(day)}"))
+    write_atomic(out_dir / CHART_FILE, render_chart(digest, load_themes(settings.models_dir)))
+    write_atomic(out_dir / "digest.md", render_markdown(digest))
+    write_atomic(out_dir / "digest.html", render_html(digest, CHART_FILE))
+    write_atomic(out_dir / "email.html", render_html(digest, f"cid:{chart_cid(day)}"))
     entry = {
         "day": day.isoformat(), "subject": subject(digest), "summary": summary_line(digest),
         "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         "content_html": render_html(digest, None, "atom_entry.html.j2"),
     }
-    _write_atomic(out_dir / "digest.json", json.dumps(entry, ensure_ascii=False, indent=1))
+    write_atomic(out_dir / "digest.json", json.dumps(entry, ensure_ascii=False, indent=1))
     write_feed(settings)
     return out_dir / "digest.html"

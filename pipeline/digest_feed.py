@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from feedgen.feed import FeedGenerator
 
 from pipeline.config import Settings
+from pipeline.files import replaced_atomically
 
 FEED_FILE = "feed.xml"
 
@@ -77,7 +77,6 @@ def write_feed(settings: Settings) -> Path:
             fe.summary(entry["summary"])
             fe.content(entry["content_html"], type="html")
         path = directory / FEED_FILE
-        tmp = path.with_name(f".{FEED_FILE}.{os.getpid()}.tmp")
-        fg.atom_file(str(tmp), pretty=True)
-        os.replace(tmp, path)
+        with replaced_atomically(path) as tmp:
+            fg.atom_file(str(tmp), pretty=True)
     return path

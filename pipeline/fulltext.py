@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import os
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.fetch import fetch_all
+from pipeline.files import write_atomic
 from pipeline.normalize import stable_hash
 from pipeline.records import Article, FeedSpec, FeedState
 
@@ -54,17 +54,10 @@ def add_full_text(articles: list[Article], full_text_feeds: set[str], settings: 
             continue  # not cached: the next cycle tries again
         text = extract_main_text(result.body, spec.url, settings.fulltext_max_chars)
         bodies[spec.url] = text
-        _write_cache(_cache_path(settings, spec.url), text)
+        write_atomic(_cache_path(settings, spec.url), gzip.compress(text.encode("utf-8")))
     out = list(articles)
     for url, indexes in wanted.items():
         for index in indexes:
             if bodies.get(url):
                 out[index] = dataclasses.replace(out[index], body=bodies[url])
     return out
-
-
-def _write_cache(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(gzip.compress(text.encode("utf-8")))
-    os.replace(tmp, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from pipeline.dedupe import dedupe_sightings, unique_by_id
 from pipeline.errors import FeedParseError
 from pipeline.feeds import load_feeds_file
 from pipeline.fetch import fetch_all
+from pipeline.files import write_atomic
 from pipeline.fulltext import add_full_text
 from pipeline.normalize import normalize_entries
 from pipeline.parse import parse_feed
@@ -74,15 +74,11 @@ def plan_batches(settings: Settings, run_id: str, as_of: datetime | None = None,
 def _keep_raw(settings: Settings, result: FetchResult, language: str | None) -> None:
     """Fetched bytes, gzip-compressed, with what a re-parse needs beside them, so any day can be replayed."""
     day_dir = settings.raw_dir / result.started_at.strftime("%Y-%m-%d")
-    day_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{result.started_at:%H%M%S%f}-{result.feed_id}-{result.body_hash}"
     meta = {"feed_id": result.feed_id, "url": result.url, "fetched_at": result.started_at.isoformat(),
             "content_type": result.content_type, "language": language, "body_hash": result.body_hash}
-    for path, data in ((day_dir / f"{stem}.xml.gz", gzip.compress(result.body, compresslevel=6)),
-                       (day_dir / f"{stem}.json", json.dumps(meta).encode())):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # the .json comes last: replay only reads bodies whose metadata exists
+    write_atomic(day_dir / f"{stem}.xml.gz", gzip.compress(result.body, compresslevel=6))
+    write_atomic(day_dir / f"{stem}.json", json.dumps(meta))  # last: replay reads only bodies with metadata
 
 
 def articles_from_body(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pyarrow.parquet as pq
 
 from pipeline.classify import Prediction
 from pipeline.fetch import error_weight
+from pipeline.files import replaced_atomically
 from pipeline.records import Article, FetchResult
 
 THEME_TYPE = pa.struct(
@@ -54,10 +54,8 @@ def run_dir(staging_dir: Path, run_id: str) -> Path:
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    with replaced_atomically(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
     return path
 
 
