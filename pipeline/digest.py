@@ -24,7 +24,7 @@ from pipeline.config import Settings
 from pipeline.files import write_atomic
 from pipeline.normalize import safe_link
 from pipeline.themes import load_themes
-from pipeline.warehouse import open_readonly
+from pipeline.warehouse import fetch_coverage, open_readonly
 
 CHART_DAYS = 30
 CHART_FILE = "chart.png"
@@ -173,9 +173,7 @@ def collect(settings: Settings, day: date) -> Digest:
             [start, end],
         ).fetchone()
         digest.warehouse_empty = con.execute("SELECT count(*) = 0 FROM articles").fetchone()[0]
-        digest.ingest_runs = con.execute(
-            "SELECT count(DISTINCT run_id) FROM fetches WHERE started_at >= ? AND started_at < ?", [start, end]
-        ).fetchone()[0]
+        digest.ingest_runs = fetch_coverage(con, start, end)["runs"]
         trends = {
             row[0]: row[1:]
             for row in con.execute(

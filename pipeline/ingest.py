@@ -30,6 +30,7 @@ from pipeline.stories import assign_stories
 from pipeline.warehouse import (
     FeedPolicy,
     due_feeds,
+    fetch_coverage,
     load_staged,
     open_readonly,
     open_warehouse,
@@ -251,9 +252,4 @@ def ingest_coverage(settings: Settings, day: date) -> dict:
         return coverage
     start = datetime(day.year, day.month, day.day)
     with open_readonly(settings.warehouse_path) as con:
-        runs, fetches, hours = con.execute(
-            "SELECT count(DISTINCT run_id), count(*), count(DISTINCT date_trunc('hour', started_at)) "
-            "FROM fetches WHERE started_at >= ? AND started_at < ?",
-            [start, start + timedelta(days=1)],
-        ).fetchone()
-    return {**coverage, "runs": runs, "fetches": fetches, "hours_covered": hours}
+        return coverage | fetch_coverage(con, start, start + timedelta(days=1))

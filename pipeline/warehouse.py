@@ -472,6 +472,16 @@ WHERE feeds.feed_id = n.feed_id
 
 # --- reading ---------------------------------------------------------------------------------------------
 
+def fetch_coverage(con, start: datetime, end: datetime) -> dict[str, int]:
+    """Ingest runs that fetched feeds in [start, end), their fetches, and the distinct hours they fell in."""
+    runs, fetches, hours = con.execute(
+        "SELECT count(DISTINCT run_id), count(*), count(DISTINCT date_trunc('hour', started_at)) "
+        "FROM fetches WHERE started_at >= ? AND started_at < ?",
+        [start, end],
+    ).fetchone()
+    return {"runs": runs, "fetches": fetches, "hours_covered": hours}
+
+
 def table_counts(con) -> dict[str, int]:
     tables = ["feeds", "fetches", "articles", "article_events", "classifications", "stories", "runs", "models"]
     return {t: _count(con, t) for t in tables}
