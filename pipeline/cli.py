@@ -125,10 +125,7 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
     """Add a model version's labels beside the existing ones for articles published in a date range."""
     from pipeline.reclassify import reclassify as run_reclassify
 
-    try:
-        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
-    except ValueError:
-        fail(f"reclassify: --from and --to must be YYYY-MM-DD, got {date_from!r} and {date_to!r}")
+    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     try:
         counts = run_reclassify(load_settings(), model, start, end)
     except (ValueError, NewsmonError) as exc:
@@ -178,9 +175,7 @@ def digest(
 
     settings = load_settings()
     try:
-        target = date.fromisoformat(day) if day else latest_day(settings)
-    except ValueError:
-        fail(f"digest: --date must be YYYY-MM-DD, got {day!r}")
+        target = parse_day(day, "--date") if day else latest_day(settings)
     except NewsmonError as exc:
         fail(str(exc))
     if target is None:  # no articles yet: yesterday's (empty) digest says so
