@@ -125,7 +125,7 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
     """Add a model version's labels beside the existing ones for articles published in a date range."""
     from pipeline.reclassify import reclassify as run_reclassify
 
-    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
+    start, end = parse_day(date_from, "--from", "reclassify"), parse_day(date_to, "--to", "reclassify")
     try:
         counts = run_reclassify(load_settings(), model, start, end)
     except (ValueError, NewsmonError) as exc:
@@ -175,7 +175,7 @@ def digest(
 
     settings = load_settings()
     try:
-        target = parse_day(day, "--date") if day else latest_day(settings)
+        target = parse_day(day, "--date", "digest") if day else latest_day(settings)
     except NewsmonError as exc:
         fail(str(exc))
     if target is None:  # no articles yet: yesterday's (empty) digest says so
@@ -201,17 +201,18 @@ def replay(
     from pipeline.ingest import replay as replay_days
 
     try:
-        counts = replay_days(load_settings(), parse_day(first, "--from"), parse_day(last, "--to"))
+        counts = replay_days(load_settings(), parse_day(first, "--from", "replay"), parse_day(last, "--to", "replay"))
     except (NewsmonError, ValueError) as exc:
         fail(str(exc))
     typer.echo(json.dumps(counts))
 
 
-def parse_day(value: str, option: str) -> date:
+def parse_day(value: str, option: str, command: str) -> date:
+    """A command's date option, or the one-line error every message here has: '<command>: ...'."""
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"{option}: expected a date as YYYY-MM-DD, got {value!r}")
+        fail(f"{command}: {option}: expected a date as YYYY-MM-DD, got {value!r}")
 
 
 class ExportFormat(StrEnum):
@@ -229,8 +230,8 @@ def export(
     from pipeline.maintenance import export_parquet
 
     try:
-        counts = export_parquet(load_settings(), to, first and parse_day(first, "--from"),
-                                last and parse_day(last, "--to-day"))
+        counts = export_parquet(load_settings(), to, first and parse_day(first, "--from", "export"),
+                                last and parse_day(last, "--to-day", "export"))
     except NewsmonError as exc:
         fail(str(exc))
     typer.echo(json.dumps(counts))
