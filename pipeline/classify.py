@@ -51,6 +51,7 @@ TRUSTED_TYPES = frozenset(
         "sklearn.preprocessing._label.LabelBinarizer",
         "sklearn.preprocessing._label.MultiLabelBinarizer",
         "pipeline.lexicon.LexiconFeatures",
+        "pipeline.charngrams.CharNgramTfidf",
     }
 )
 

@@ -1,0 +1,96 @@
+"""Character n-gram TF-IDF that is fast enough to classify thousands of articles a second.
+
+scikit-learn's `char_wb` analyzer builds every n-gram of every text in pure Python (about 1,800 texts/s
+here). `char_wb` n-grams never cross a word boundary, so a text's n-grams are the concatenation of its
+words' n-grams: this transformer finds each distinct word's vocabulary columns once (kept in a bounded
+cache) and gets the counts as one sparse product, (texts x words) @ (words x n-grams). The matrix equals
+CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same settings (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+_CACHE_LIMIT = 200_000  # distinct words kept; cleared when full so memory stays bounded on any stream
+_NO_COLUMNS = np.zeros(0, dtype=np.int32)
+
+
+class CharNgramTfidf(TransformerMixin, BaseEstimator):
+    """texts -> TF-IDF of the character n-grams inside word boundaries (`char_wb`), sublinear tf, l2 norm."""
+
+    def __init__(self, ngram_range: tuple = (2, 5), min_df: int = 2, max_features: int | None = 20000):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _counter(self) -> CountVectorizer:
+        return CountVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), min_df=self.min_df,
+                               max_features=self.max_features, strip_accents="unicode", lowercase=True,
+                               dtype=np.float64)
+
+    def fit(self, texts, y=None):
+        counter = self._counter().fit(texts)
+        self.vocabulary_ = {gram: int(column) for gram, column in counter.vocabulary_.items()}
+        self.n_features_out_ = len(self.vocabulary_)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
+        return self
+
+    def fit_transform(self, texts, y=None):
+        return self.fit(texts).transform(texts)
+
+    def transform(self, texts):
+        counts = self._counts(texts)
+        return self.tfidf_.transform(counts) if counts.shape[0] else counts
+
+    def _counts(self, texts) -> sp.csr_matrix:
+        """(texts x words of the batch) @ (words x n-grams): the n-grams of each distinct word are found once."""
+        prepare = self._prepare()
+        word_ids: dict[str, int] = {}
+        number = word_ids.setdefault
+        ids, indptr = [], [0]
+        for text in texts:
+            ids.extend(number(word, len(word_ids)) for word in prepare(text).split())
+            indptr.append(len(ids))
+        texts_by_words = sp.csr_matrix((np.ones(len(ids)), np.array(ids, dtype=np.int64), np.array(indptr)),
+                                       shape=(len(indptr) - 1, len(word_ids)))
+        columns = [self._word_columns(word) for word in word_ids]
+        lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+        words_by_ngrams = sp.csr_matrix(
+            (np.ones(int(lengths.sum())), np.concatenate(columns) if columns else _NO_COLUMNS,
+             np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(word_ids), self.n_features_out_))
+        return (texts_by_words @ words_by_ngrams).tocsr()
+
+    def _prepare(self):
+        prepare = getattr(self, "_preprocess", None)
+        if prepare is None:
+            counter = self._counter()
+            self._preprocess = prepare = counter.build_preprocessor()
+            self._analyse_word = counter.build_analyzer()
+            self._cache = {}
+        return prepare
+
+    def _word_columns(self, word: str) -> np.ndarray:
+        columns = self._cache.get(word)
+        if columns is None:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            vocabulary = self.vocabulary_
+            found = [vocabulary[g] for g in self._analyse_word(word) if g in vocabulary]
+            columns = self._cache[word] = np.array(found, dtype=np.int32) if found else _NO_COLUMNS
+        return columns
+
+    def get_feature_names_out(self, input_features=None):
+        names = np.empty(self.n_features_out_, dtype=object)
+        for gram, column in self.vocabulary_.items():
+            names[column] = gram
+        return names
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # the cache and the analyzer closures are rebuilt, never saved
+        for key in ("_preprocess", "_analyse_word", "_cache"):
+            state.pop(key, None)
+        return state

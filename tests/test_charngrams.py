@@ -1,0 +1,57 @@
+"""charngrams: the word-cached character n-gram TF-IDF equals scikit-learn's char_wb TF-IDF, and saves lean."""
+
+import json
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from pipeline import charngrams
+from pipeline.charngrams import CharNgramTfidf
+from pipeline.classify import article_text
+from pipeline.config import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def texts():
+    records = [json.loads(line) for line in (REPO_ROOT / "models" / "training" / "dev.jsonl").open()]
+    return [article_text(r["title"], r["summary"]) for r in records]
+
+
+def test_matrix_equals_sklearn_char_wb_tfidf_on_unseen_text(texts):
+    fitted_on, unseen = texts[::2], texts[1::2] + ["", "   ", "Ceasefire!! Ceasefire — café, naïve Zelenskyy"]
+    ours = CharNgramTfidf(ngram_range=(2, 5), min_df=2, max_features=5000).fit(fitted_on)
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=5000,
+                                sublinear_tf=True, strip_accents="unicode").fit(fitted_on)
+    assert ours.vocabulary_ == reference.vocabulary_
+    difference = ours.transform(unseen) - reference.transform(unseen)
+    assert ours.transform(unseen).shape == (len(unseen), 5000)
+    assert (abs(difference).max() if difference.nnz else 0.0) < 1e-12
+    assert list(ours.get_feature_names_out()) == list(reference.get_feature_names_out())
+
+
+def test_word_cache_stays_bounded_and_gives_the_same_matrix(texts, monkeypatch):
+    model = CharNgramTfidf(min_df=1).fit(texts[:200])
+    expected = model.transform(texts[:50]).toarray()
+    monkeypatch.setattr(charngrams, "_CACHE_LIMIT", 10)
+    model._cache.clear()
+    assert np.allclose(model.transform(texts[:50]).toarray(), expected)
+    assert len(model._cache) <= 10
+
+
+def test_no_texts_give_an_empty_matrix(texts):
+    model = CharNgramTfidf().fit(texts[:100])
+    assert model.transform([]).shape == (0, model.n_features_out_)
+
+
+def test_skops_round_trip_drops_the_cache_and_keeps_the_matrix(texts, tmp_path):
+    model = CharNgramTfidf().fit(texts[:300])
+    expected = model.transform(texts[300:350]).toarray()
+    assert model._cache  # filled by fit and transform
+    sio.dump(model, tmp_path / "chars.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "chars.skops")
+    assert "pipeline.charngrams.CharNgramTfidf" in untrusted
+    loaded = sio.load(tmp_path / "chars.skops", trusted=untrusted)
+    assert not hasattr(loaded, "_cache")
+    assert np.allclose(loaded.transform(texts[300:350]).toarray(), expected)
