@@ -9,6 +9,8 @@ CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same s
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -33,8 +35,10 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
 
     def fit(self, texts, y=None):
         counter = self._counter().fit(texts)
-        self.vocabulary_ = {gram: int(column) for gram, column in counter.vocabulary_.items()}
-        self.n_features_out_ = len(self.vocabulary_)
+        # Saved as one NumPy string array (column order), not a dict: skops stores a 20,000-key dict node by node
+        # and took seconds to load it.
+        self.ngrams_ = counter.get_feature_names_out().astype(str)
+        self.n_features_out_ = len(self.ngrams_)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
         return self
 
@@ -48,14 +52,13 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
     def _counts(self, texts) -> sp.csr_matrix:
         """(texts x words of the batch) @ (words x n-grams): the n-grams of each distinct word are found once."""
         prepare = self._prepare()
-        word_ids: dict[str, int] = {}
-        number = word_ids.setdefault
-        ids, indptr = [], [0]
-        for text in texts:
-            ids.extend(number(word, len(word_ids)) for word in prepare(text).split())
-            indptr.append(len(ids))
-        texts_by_words = sp.csr_matrix((np.ones(len(ids)), np.array(ids, dtype=np.int64), np.array(indptr)),
-                                       shape=(len(indptr) - 1, len(word_ids)))
+        words_of_texts = [prepare(text).split() for text in texts]
+        indptr = np.zeros(len(words_of_texts) + 1, dtype=np.int64)
+        np.cumsum([len(words) for words in words_of_texts], out=indptr[1:])
+        every_word = list(chain.from_iterable(words_of_texts))
+        word_ids = {word: i for i, word in enumerate(dict.fromkeys(every_word))}  # distinct, first-seen order
+        ids = np.fromiter(map(word_ids.__getitem__, every_word), dtype=np.int64, count=len(every_word))
+        texts_by_words = sp.csr_matrix((np.ones(len(ids)), ids, indptr), shape=(len(words_of_texts), len(word_ids)))
         columns = [self._word_columns(word) for word in word_ids]
         lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
         words_by_ngrams = sp.csr_matrix(
@@ -83,14 +86,18 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
             columns = self._cache[word] = np.array(found, dtype=np.int32) if found else _NO_COLUMNS
         return columns
 
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        columns = getattr(self, "_columns", None)
+        if columns is None:
+            self._columns = columns = {str(gram): column for column, gram in enumerate(self.ngrams_)}
+        return columns
+
     def get_feature_names_out(self, input_features=None):
-        names = np.empty(self.n_features_out_, dtype=object)
-        for gram, column in self.vocabulary_.items():
-            names[column] = gram
-        return names
+        return self.ngrams_.astype(object)
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # the cache and the analyzer closures are rebuilt, never saved
-        for key in ("_preprocess", "_analyse_word", "_cache"):
+        for key in ("_preprocess", "_analyse_word", "_cache", "_columns"):
             state.pop(key, None)
         return state
