@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 _CACHE_LIMIT = 200_000  # distinct words kept; cleared when full so memory stays bounded on any stream
 _NO_COLUMNS = np.zeros(0, dtype=np.int32)
+_DERIVED = ("_preprocess", "_analyse_word", "_cache", "_columns")  # rebuilt from the fitted state, never saved
 
 
 class CharNgramTfidf(TransformerMixin, BaseEstimator):
@@ -34,16 +35,26 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
                                dtype=np.float64)
 
     def fit(self, texts, y=None):
+        self._fit_counts(texts)
+        return self
+
+    def fit_transform(self, texts, y=None):
+        counts = self._fit_counts(texts)
+        return self.tfidf_.transform(counts)
+
+    def _fit_counts(self, texts) -> sp.csr_matrix:
+        """Learn the vocabulary and idf; returns the texts' counts so fit_transform does not count twice."""
+        texts = list(texts)
         counter = self._counter().fit(texts)
+        for derived in _DERIVED:  # a refit must not reuse columns of the previous vocabulary
+            self.__dict__.pop(derived, None)
         # Saved as one NumPy string array (column order), not a dict: skops stores a 20,000-key dict node by node
         # and took seconds to load it.
         self.ngrams_ = counter.get_feature_names_out().astype(str)
         self.n_features_out_ = len(self.ngrams_)
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._counts(texts))
-        return self
-
-    def fit_transform(self, texts, y=None):
-        return self.fit(texts).transform(texts)
+        counts = self._counts(texts)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
+        return counts
 
     def transform(self, texts):
         counts = self._counts(texts)
@@ -97,7 +108,7 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         return self.ngrams_.astype(object)
 
     def __getstate__(self):
-        state = dict(super().__getstate__())  # the cache and the analyzer closures are rebuilt, never saved
-        for key in ("_preprocess", "_analyse_word", "_cache", "_columns"):
+        state = dict(super().__getstate__())
+        for key in _DERIVED:
             state.pop(key, None)
         return state

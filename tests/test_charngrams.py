@@ -55,3 +55,14 @@ def test_skops_round_trip_drops_the_cache_and_keeps_the_matrix(texts, tmp_path):
     loaded = sio.load(tmp_path / "chars.skops", trusted=untrusted)
     assert not hasattr(loaded, "_cache")
     assert np.allclose(loaded.transform(texts[300:350]).toarray(), expected)
+
+
+def test_refitting_on_other_text_forgets_the_old_vocabulary(texts):
+    model = CharNgramTfidf().fit(texts[:300])
+    model.transform(texts[600:650])  # fills the word cache with the first vocabulary's columns
+    refitted = model.fit(texts[300:600]).transform(texts[600:650]).toarray()
+    fresh = CharNgramTfidf().fit(texts[300:600])
+    assert list(model.get_feature_names_out()) == list(fresh.get_feature_names_out())
+    assert np.allclose(refitted, fresh.transform(texts[600:650]).toarray())
+    assert np.allclose(CharNgramTfidf().fit_transform(texts[300:600]).toarray(),
+                       fresh.transform(texts[300:600]).toarray())
