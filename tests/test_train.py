@@ -50,6 +50,10 @@ def test_same_data_and_seed_give_the_same_model(small_models):
     again = json.loads((small_models / second / "model_card.json").read_text())
     assert again["metrics"] == card["metrics"] and again["thresholds"] == card["thresholds"]
     assert np.array_equal(ThemeClassifier.load(small_models, second)._coef, weights)
+    # Vocabularies are saved as plain ints and one string array: skops writes a NumPy scalar per term otherwise.
+    features = ThemeClassifier.load(small_models, second).pipeline.named_steps["features"].named_transformers
+    assert {type(column) for column in features["words"].vocabulary_.values()} == {int}
+    assert "vocabulary_" not in vars(features["chars"]) and features["chars"].ngrams_.dtype.kind == "U"
     other_seed = train_model(small_models, seed=8, params=SMALL, make_current=False)
     assert other_seed != first and current_version(small_models) == first
 
