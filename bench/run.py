@@ -89,24 +89,33 @@ def bench_classify(scale: float, work: Path) -> list[dict]:
 
     count = max(10_000, round(100_000 * scale))
     texts = [article_text(a.title, a.summary) for a in ArticleGenerator(seed=5).articles(count)]
-    classifier = ThemeClassifier.load(REPO_ROOT / "models")
+    models = REPO_ROOT / "models"
+    classifier = ThemeClassifier.load(models)
     chunk = 1000
 
-    def ours():
+    def predict_all(model: ThemeClassifier):
         for i in range(0, len(texts), chunk):
-            classifier.predict(texts[i:i + chunk])
+            model.predict(texts[i:i + chunk])
 
     def bare():
         for i in range(0, len(texts), chunk):
             classifier.pipeline.predict_proba(texts[i:i + chunk])
 
     t_bare, _ = timed(bare)
-    t_ours, _ = timed(ours)
+    t_ours, _ = timed(predict_all, classifier)
+    # Every other model kept in models/, timed in this same run: what a model change costs, on the same machine.
+    other_versions = {}
+    for card in sorted(models.glob("*/model_card.json")):
+        if card.parent.name != classifier.version:
+            other = ThemeClassifier.load(models, card.parent.name)
+            predict_all(other)  # warm its caches as `bare` warmed the current model's
+            other_versions[other.version] = round(count / timed(predict_all, other)[0], 1)
     rate = count / t_ours
     return [result("classify", rate, "articles/s", baseline=count / t_bare,
                    baseline_label="bare Pipeline.predict_proba (no thresholds, no evidence)",
                    ratio=t_bare / t_ours, ratio_label="newsmon / bare throughput", aim=">= 5000 articles/s",
-                   met=rate >= 5000, articles=count, model_version=classifier.version)]
+                   met=rate >= 5000, articles=count, model_version=classifier.version,
+                   other_versions_articles_per_s=other_versions)]
 
 
 # --- 3. load --------------------------------------------------------------------------------------------
