@@ -79,3 +79,37 @@ def format_report(report: dict) -> str:
         f"of {report['off_topic_items']}"
     )
     return "\n".join(lines)
+
+
+def card_figures_markdown(card: dict) -> str:
+    """The 'Figures of the shipped model' section of models/README.md, rendered from a model card so the
+    published figures are the card's, never typed in (a test holds the README to the shipped card)."""
+    metrics, lexicon = card["metrics"], card["baseline_lexicon"]
+
+    def table(split: str, title: str) -> list[str]:
+        rows = [title, "", "| theme | support | precision | recall | F1 | lexicon alone F1 |",
+                "|---|---|---|---|---|---|"]
+        for theme in card["themes"]:
+            m, base = metrics[split]["per_theme"][theme], lexicon[split]["per_theme"][theme]
+            rows.append(f"| {theme} | {m['support']} | {m['precision']:.2f} | {m['recall']:.2f} | **{m['f1']:.3f}** |"
+                        f" {base['f1']:.3f} |")
+        rows.append(f"| macro (themes with examples) | | | | **{metrics[split]['macro_f1']:.3f}** |"
+                    f" {lexicon[split]['macro_f1']:.3f} |")
+        rows.append(f"| off-topic items given a theme | {metrics[split]['off_topic_items']} | | |"
+                    f" **{metrics[split]['off_topic_false_positive_rate']:.1%}** |"
+                    f" {lexicon[split]['off_topic_false_positive_rate']:.1%} |")
+        return rows + [""]
+
+    cv = metrics["cross_validation"]
+    thresholds = ", ".join(f"{theme} {value}" for theme, value in card["thresholds"].items())
+    lines = [f"## Figures of the shipped model (`{card['model_version']}`, from its `model_card.json`)", ""]
+    lines += table("dev_split", f"**Development split (`training/dev.jsonl`, {metrics['dev_split']['items']:,} items"
+                                " written for newsmon, never trained on)**")
+    lines += table("shared_dev", f"**Shared real-news set (`../shared/eval/dev.jsonl`, {metrics['shared_dev']['items']}"
+                                 " real feed items; measured, never trained on)**")
+    lines += [f"Cross-validation on the training split ({cv['items']:,} items): macro-F1 {cv['macro_f1']:.3f},"
+              f" off-topic {cv['off_topic_false_positive_rate']:.1%}. Thresholds: {thresholds};"
+              f" gate {card['gate']['threshold']}.", "",
+              f"Russian/Ukrainian smoke set ({metrics['dev_ru_uk']['items']} items, lexicon path): macro-F1"
+              f" {metrics['dev_ru_uk']['macro_f1']:.3f}."]
+    return "\n".join(lines)

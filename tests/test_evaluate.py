@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import SHARED
 
-from pipeline.classify import ThemeClassifier
+from pipeline.classify import ThemeClassifier, current_version, read_card
 from pipeline.config import REPO_ROOT
-from pipeline.evaluate import evaluate_records, read_gold, score_labels
+from pipeline.evaluate import card_figures_markdown, evaluate_records, read_gold, score_labels
 
 
 def test_scores_match_a_hand_worked_case():
@@ -36,3 +36,10 @@ def test_shipped_model_on_the_shared_real_news_set():
     assert report["items"] == 141
     # The skeleton model must at least keep general news mostly clean; the classifier issue sets the aims.
     assert report["off_topic_false_positive_rate"] <= 0.10
+
+
+def test_models_readme_quotes_the_shipped_model_card_figures():
+    models = REPO_ROOT / "models"
+    section = card_figures_markdown(read_card(models, current_version(models)))
+    readme = (models / "README.md").read_text()
+    assert section in readme, "models/README.md: paste card_figures_markdown(card) of the shipped model's card"
