@@ -15,7 +15,7 @@ A theme fires in the lexicon layer when its matched term weights sum to at least
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -35,7 +35,10 @@ GAP = -1
 
 
 def normalise(text: str) -> str:
-    return text.lower().translate(_APOSTROPHES)
+    text = text.lower()
+    if text.isascii() and "'" not in text and "`" not in text:
+        return text  # nothing to translate: the common case, and translate() is slow
+    return text.translate(_APOSTROPHES)
 
 
 def tokens(text: str) -> list[str]:
@@ -66,15 +69,14 @@ def parse_pattern(pattern: str) -> tuple[tuple[str, str], ...]:
     return tuple(elements)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ThemeMatch:
     """What the lexicon found for one theme in one text."""
 
     score: float = 0.0
     anchored: bool = False
     veto: bool = False
-    terms: list[str] = field(default_factory=list)  # surface forms of the matched terms, in text order
-    weights: dict[str, float] = field(default_factory=dict, repr=False)
+    terms: tuple[str, ...] = ()  # surface forms of the matched terms, in text order
 
     def fires(self, context: int, elsewhere: int, min_score: float) -> bool:
         if self.score < min_score:
@@ -84,6 +86,9 @@ class ThemeMatch:
         if self.veto:
             return False
         return context > 0 or (self.score >= 2 * min_score and not elsewhere)
+
+
+NO_MATCH = ThemeMatch()  # shared by every theme nothing matched (most themes of most texts): immutable
 
 
 @dataclass
@@ -183,10 +188,13 @@ class Lexicon:
         for i, found_set in enumerate(accepted):
             if found_set is None:
                 accepted[i] = self._accepted(words[i])
-        present = frozenset().union(*accepted)
+        hits = [(i, elements_here) for i, elements_here in enumerate(accepted) if elements_here]  # most are empty
+        if not hits:
+            return {}
+        present = frozenset().union(*(elements_here for _, elements_here in hits))
         found: dict[int, str] = {}
         patterns, starting = self._patterns, self._starting
-        for i, elements_here in enumerate(accepted):
+        for i, elements_here in hits:
             for eid in elements_here:
                 for pid in starting.get(eid, ()):
                     if pid in found:
@@ -201,29 +209,32 @@ class Lexicon:
         return found
 
     def analyse(self, text: str) -> Analysis:
-        themes = [ThemeMatch() for _ in self.theme_ids]
         context = elsewhere = 0
+        found: dict[int, list] = {}  # theme -> [anchored, veto, {surface: weight}]
+        patterns = self._patterns
         for pid, surface in self.matches(text).items():
-            kind, k, weight = self._patterns[pid][:3]
+            kind, k, weight = patterns[pid][:3]
             if kind == _CONTEXT:
                 context += 1
                 continue
             if kind == _ELSEWHERE:
                 elsewhere += 1
                 continue
-            match = themes[k]
+            state = found.get(k)
+            if state is None:
+                state = found[k] = [False, False, {}]
             if kind == _VETO:
-                match.veto = True
+                state[1] = True
                 continue
             if kind == _ANCHORED:
-                match.anchored = True
+                state[0] = True
             # The same words matched by two patterns (a Russian and a Ukrainian stem) count once, at most weight.
-            previous = match.weights.get(surface, 0.0)
-            if weight > previous:
-                match.score += weight - previous
-                match.weights[surface] = weight
-        for match in themes:
-            match.terms = list(match.weights)
+            weights = state[2]
+            if weight > weights.get(surface, 0.0):
+                weights[surface] = weight
+        themes = [NO_MATCH] * len(self.theme_ids)
+        for k, (anchored, veto, weights) in found.items():
+            themes[k] = ThemeMatch(sum(weights.values()), anchored, veto, tuple(weights))
         context += sum(m.anchored for m in themes)  # an anchored term names the war itself
         return Analysis(context, elsewhere, themes)
 

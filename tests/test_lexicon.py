@@ -27,7 +27,7 @@ def test_patterns_match_stems_gaps_hyphens_and_apostrophes():
     assert parse_pattern("truce ~ ukrain*") == (("exact", "truce"), ("gap", ""), ("prefix", "ukrain"))
     assert tokens("Kyiv's cease-fire перемир'я Ёлка") == ["kyivs", "cease", "fire", "перемиря", "елка"]
     found = toy.analyse("Kyiv backs a cease-fire; truce talks with Ukraine's envoy").themes[0]
-    assert found.terms == ["cease fire", "truce talks with ukraines"] and found.anchored
+    assert found.terms == ("cease fire", "truce talks with ukraines") and found.anchored
     assert labels(toy, "A pause in Kyiv") == []  # 0.5 is below min_score
     assert labels(toy, "Ceasefires and a pause, Kyiv says") == ["ceasefire"]
 
