@@ -48,7 +48,7 @@ def test_evidence_terms_come_from_the_text_lexicon_first(classifier):
     terms = prediction.evidence["ceasefire"]
     analysis = classifier.lexicon.analyse(text)
     lexicon_terms = analysis.themes[classifier.themes.index("ceasefire")].terms
-    assert lexicon_terms and terms[:len(lexicon_terms)] == lexicon_terms[:4]
+    assert lexicon_terms and terms[:len(lexicon_terms)] == list(lexicon_terms[:4])
     assert len(terms) > len(lexicon_terms)  # then the model's own strongest words
     assert all(all(word in text.lower().replace("-", " ") for word in term.split()) for term in terms)
     assert set(prediction.evidence) == set(prediction.labels)

@@ -1,0 +1,64 @@
+"""wordngrams: the array-based word 1-2-gram TF-IDF equals the fitted TfidfVectorizer's own transform."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from pipeline.classify import ThemeClassifier, article_text
+from pipeline.config import REPO_ROOT
+from pipeline.wordngrams import WordNgramTfidf
+
+ODD_TEXTS = ["", "   ", "a b c", "Ceasefire ceasefire CEASEFIRE talks talks", "Café naïve Zelenskyy — Élysée's envoy",
+             "Russia's 'shadow fleet' (tankers) / price-cap, 2025-11-26", "перемир'я та санкції проти Росії"]
+
+
+@pytest.fixture(scope="module")
+def texts():
+    records = [json.loads(line) for line in (REPO_ROOT / "models" / "training" / "dev.jsonl").open()]
+    return [article_text(r["title"], r["summary"]) for r in records]
+
+
+def assert_same_matrix(ours, reference):
+    assert ours.shape == reference.shape
+    difference = ours - reference
+    assert (abs(difference).max() if difference.nnz else 0.0) < 1e-12
+    assert ours.nnz == reference.nnz
+
+
+@pytest.mark.parametrize("settings", [
+    {"ngram_range": (1, 2), "sublinear_tf": True, "strip_accents": "unicode", "min_df": 2, "max_features": 3000},
+    {"ngram_range": (1, 1), "sublinear_tf": False, "strip_accents": None},
+    {"ngram_range": (2, 2), "sublinear_tf": True, "norm": None, "lowercase": False},
+], ids=["shipped_settings", "unigrams_raw_tf", "pairs_only_unnormalised_case_kept"])
+def test_matrix_equals_the_vectorizers_transform_on_unseen_text(texts, settings):
+    fitted_on, unseen = texts[::2], texts[1::2] + ODD_TEXTS
+    vectorizer = TfidfVectorizer(**settings).fit(fitted_on)
+    assert_same_matrix(WordNgramTfidf(vectorizer).transform(unseen), vectorizer.transform(unseen))
+
+
+def test_repeated_words_and_pairs_are_counted_like_sklearn():
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(["peace talks", "peace talks resume"])
+    text = ["peace talks peace talks peace"]
+    ours = WordNgramTfidf(vectorizer).transform(text)
+    assert_same_matrix(ours, vectorizer.transform(text))
+    assert np.count_nonzero(ours.toarray()) == 3  # peace, talks, "peace talks"; "talks peace" is not a feature
+
+
+def test_no_texts_give_an_empty_matrix(texts):
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(texts[:100])
+    assert WordNgramTfidf(vectorizer).transform([]).shape == (0, len(vectorizer.vocabulary_))
+
+
+@pytest.mark.parametrize("settings", [{"analyzer": "char"}, {"stop_words": "english"}, {"ngram_range": (1, 3)},
+                                      {"binary": True}, {"use_idf": False}],
+                         ids=["char_analyzer", "stop_words", "word_triples", "binary", "no_idf"])
+def test_settings_it_cannot_reproduce_are_refused(texts, settings):
+    vectorizer = TfidfVectorizer(**settings).fit(texts[:100])
+    with pytest.raises(ValueError, match="only word 1-2-grams"):
+        WordNgramTfidf(vectorizer)
+
+
+def test_the_shipped_classifier_uses_it():
+    assert isinstance(ThemeClassifier.load(REPO_ROOT / "models")._fast_words, WordNgramTfidf)
