@@ -110,24 +110,26 @@ class ThemeClassifier:
         self.gate = card.get("gate", {}).get("threshold")  # None: a model without the 'any theme' gate
         try:
             union = pipeline.named_steps["features"]
-            self._vectorizers = [(name, step, union.transformer_weights.get(name, 1.0)
-                                  if union.transformer_weights else 1.0)
-                                 for name, step in union.transformer_list]
+            blocks = [(name, step, union.transformer_weights.get(name, 1.0) if union.transformer_weights else 1.0)
+                      for name, step in union.transformer_list]
             self._lexicon_step = lexicon_step = union.named_transformers["lexicon"]
             words = union.named_transformers["words"]
             estimators = pipeline.named_steps["clf"].estimators_
         except (AttributeError, KeyError) as exc:
             raise ModelError(f"classify: model {self.version!r} is not a newsmon theme pipeline ({exc})") from exc
-        if [name for name, _, _ in self._vectorizers][-1] != "lexicon":
-            raise ModelError(f"classify: model {self.version!r}: the lexicon must be the last feature block")
+        if blocks[0][0] != "words" or blocks[-1][0] != "lexicon":
+            raise ModelError(f"classify: model {self.version!r}: the feature blocks must run from words to lexicon")
         self.lexicon = lexicon_step.lexicon_
         if self.lexicon.theme_ids != self.themes:
             raise ModelError(f"classify: model {self.version!r}: lexicon themes differ from the card's")
-        self._words = words
         try:
             self._fast_words = WordNgramTfidf(words)  # the same matrix as words.transform, a few times faster
         except ValueError:
             self._fast_words = None
+        # Text -> matrix for every block but the lexicon, whose features come from the analyses predict shares.
+        self._text_transforms = [self._fast_words.transform if step is words and self._fast_words else step.transform
+                                 for _, step, _ in blocks[:-1]]
+        self._block_weights = [weight for _, _, weight in blocks]
         self._vocabulary = np.array(words.get_feature_names_out())
         n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
         self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words]
@@ -142,18 +144,12 @@ class ThemeClassifier:
         if not texts:
             return []
         analyses = [self.lexicon.analyse(t) for t in texts]
-        blocks, words_matrix = [], None
-        for name, step, weight in self._vectorizers:
-            if name == "lexicon":
-                block = sp.csr_matrix(self._lexicon_step.from_analyses(analyses))
-            elif name == "words" and self._fast_words is not None:
-                block = self._fast_words.transform(texts)
-            else:
-                block = step.transform(texts)
-            if name == "words":
-                words_matrix = block
-            blocks.append(block * weight if weight != 1.0 else block)
-        outputs = self._clf.predict_proba(sp.hstack(blocks, format="csr"))
+        matrices = [transform(texts) for transform in self._text_transforms]
+        matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))
+        words_matrix = matrices[0]
+        features = sp.hstack([m * w if w != 1.0 else m for m, w in zip(matrices, self._block_weights, strict=True)],
+                             format="csr")
+        outputs = self._clf.predict_proba(features)
         probabilities = outputs[:, :len(self.themes)]
         labelled = probabilities >= self.thresholds
         if self.gate is not None:
