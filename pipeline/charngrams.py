@@ -9,12 +9,12 @@ CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same s
 
 from __future__ import annotations
 
-from itertools import chain
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+from pipeline.wordngrams import number_tokens
 
 _CACHE_LIMIT = 200_000  # distinct words kept; cleared when full so memory stays bounded on any stream
 _NO_COLUMNS = np.zeros(0, dtype=np.int32)
@@ -64,18 +64,16 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         """(texts x words of the batch) @ (words x n-grams): the n-grams of each distinct word are found once."""
         prepare = self._prepare()
         words_of_texts = [prepare(text).split() for text in texts]
-        indptr = np.zeros(len(words_of_texts) + 1, dtype=np.int64)
-        np.cumsum([len(words) for words in words_of_texts], out=indptr[1:])
-        every_word = list(chain.from_iterable(words_of_texts))
-        word_ids = {word: i for i, word in enumerate(dict.fromkeys(every_word))}  # distinct, first-seen order
-        ids = np.fromiter(map(word_ids.__getitem__, every_word), dtype=np.int64, count=len(every_word))
-        texts_by_words = sp.csr_matrix((np.ones(len(ids)), ids, indptr), shape=(len(words_of_texts), len(word_ids)))
-        columns = [self._word_columns(word) for word in word_ids]
-        lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+        distinct, occurrences, lengths = number_tokens(words_of_texts)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        texts_by_words = sp.csr_matrix((np.ones(len(occurrences)), occurrences, indptr),
+                                       shape=(len(words_of_texts), len(distinct)))
+        columns = [self._word_columns(word) for word in distinct]
+        ngram_counts = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
         words_by_ngrams = sp.csr_matrix(
-            (np.ones(int(lengths.sum())), np.concatenate(columns) if columns else _NO_COLUMNS,
-             np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(word_ids), self.n_features_out_))
+            (np.ones(int(ngram_counts.sum())), np.concatenate(columns) if columns else _NO_COLUMNS,
+             np.concatenate([[0], np.cumsum(ngram_counts)])),
+            shape=(len(distinct), self.n_features_out_))
         return (texts_by_words @ words_by_ngrams).tocsr()
 
     def _prepare(self):

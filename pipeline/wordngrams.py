@@ -19,6 +19,16 @@ from sklearn.preprocessing import normalize
 _UNKNOWN = -1
 
 
+def number_tokens(token_lists: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A batch's distinct tokens (first-seen order), each occurrence's index into them, and each text's token
+    count: per-token work can then run once per distinct token, and the rest as array operations."""
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    every_token = list(chain.from_iterable(token_lists))
+    index = {token: i for i, token in enumerate(dict.fromkeys(every_token))}
+    occurrences = np.fromiter(map(index.__getitem__, every_token), dtype=np.int64, count=len(every_token))
+    return list(index), occurrences, lengths
+
+
 class WordNgramTfidf:
     """Fast `transform` for a fitted word TfidfVectorizer with ngram_range within (1, 2)."""
 
@@ -56,12 +66,10 @@ class WordNgramTfidf:
 
     def transform(self, texts) -> sp.csr_matrix:
         token_lists = [self._tokenize(self._preprocess(text)) for text in texts]
-        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        every_token = list(chain.from_iterable(token_lists))
-        batch_ids = {token: i for i, token in enumerate(dict.fromkeys(every_token))}  # distinct tokens, once each
+        distinct, occurrences, lengths = number_tokens(token_lists)
         lookup = self._word_ids.get
-        known_ids = np.fromiter((lookup(token, _UNKNOWN) for token in batch_ids), dtype=np.int64, count=len(batch_ids))
-        ids = known_ids[np.fromiter(map(batch_ids.__getitem__, every_token), dtype=np.int64, count=len(every_token))]
+        distinct_ids = np.fromiter((lookup(token, _UNKNOWN) for token in distinct), dtype=np.int64, count=len(distinct))
+        ids = distinct_ids[occurrences]
         doc = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
         rows, columns = [], []
         if self._with_unigrams:

@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.classify import ThemeClassifier, article_text
 from pipeline.config import REPO_ROOT
-from pipeline.wordngrams import WordNgramTfidf
+from pipeline.wordngrams import WordNgramTfidf, number_tokens
 
 ODD_TEXTS = ["", "   ", "a b c", "Ceasefire ceasefire CEASEFIRE talks talks", "Café naïve Zelenskyy — Élysée's envoy",
              "Russia's 'shadow fleet' (tankers) / price-cap, 2025-11-26", "перемир'я та санкції проти Росії"]
@@ -62,3 +62,10 @@ def test_settings_it_cannot_reproduce_are_refused(texts, settings):
 
 def test_the_shipped_classifier_uses_it():
     assert isinstance(ThemeClassifier.load(REPO_ROOT / "models")._fast_words, WordNgramTfidf)
+
+
+def test_number_tokens_gives_distinct_tokens_in_first_seen_order_and_each_occurrence():
+    distinct, occurrences, lengths = number_tokens([["peace", "talks"], [], ["talks", "peace", "resume"]])
+    assert distinct == ["peace", "talks", "resume"]
+    assert occurrences.tolist() == [0, 1, 1, 0, 2] and lengths.tolist() == [2, 0, 3]
+    assert [len(part) for part in number_tokens([])] == [0, 0, 0]
