@@ -235,7 +235,7 @@ class Lexicon:
         themes = [NO_MATCH] * len(self.theme_ids)
         for k, (anchored, veto, weights) in found.items():
             themes[k] = ThemeMatch(sum(weights.values()), anchored, veto, tuple(weights))
-        context += sum(m.anchored for m in themes)  # an anchored term names the war itself
+        context += sum(anchored for anchored, _, _ in found.values())  # an anchored term names the war itself
         return Analysis(context, elsewhere, themes)
 
     def labels(self, analysis: Analysis) -> list[str]:

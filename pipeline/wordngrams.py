@@ -1,7 +1,7 @@
 """Word 1-2-gram TF-IDF of a fitted TfidfVectorizer, computed with array operations instead of per-token Python.
 
-scikit-learn's transform joins every word pair into a string and looks each up in a dict, one text at a time
-(about 16,000 texts/s here, the largest share of classify). `WordNgramTfidf` keeps the fitted vectorizer's
+scikit-learn's transform joins every word pair into a string and looks each up in a dict, one text at a time,
+second only to the lexicon in classify's time. `WordNgramTfidf` keeps the fitted vectorizer's
 own preprocessor and tokenizer, maps each token to an integer once, and finds unigram and word-pair columns
 for a whole batch with NumPy lookups. Its matrix equals `vectorizer.transform` (tested). Settings it does not
 reproduce (other analyzers, stop words, n > 2, binary counts) raise ValueError, so the caller falls back to
