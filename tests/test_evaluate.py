@@ -43,3 +43,16 @@ def test_models_readme_quotes_the_shipped_model_card_figures():
     section = card_figures_markdown(read_card(models, current_version(models)))
     readme = (models / "README.md").read_text()
     assert section in readme, "models/README.md: paste card_figures_markdown(card) of the shipped model's card"
+
+
+def test_readme_quotes_the_shipped_models_figures():
+    card = read_card(REPO_ROOT / "models", current_version(REPO_ROOT / "models"))
+    dev = card["metrics"]["dev_split"]
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())  # the paragraph wraps anywhere
+    quoted = [f"`{card['model_version']}`", f"{card['training_data']['examples']:,} training examples",
+              f"({dev['items']:,} items)", f"macro-F1 {dev['macro_f1']:.3f}",
+              *(f"{theme.replace('_', ' ')} {dev['per_theme'][theme]['f1']:.3f}"
+                for theme in ("sanctions", "ceasefire", "security_guarantees")),
+              f"{dev['off_topic_false_positive_rate']:.1%}".replace("%", " %"),
+              f"{round(dev['off_topic_false_positive_rate'] * dev['off_topic_items'])} of {dev['off_topic_items']:,}"]
+    assert [figure for figure in quoted if figure not in readme] == [], "README.md: the classifier paragraph is stale"
