@@ -2,10 +2,10 @@
 
 scikit-learn's transform joins every word pair into a string and looks each up in a dict, one text at a time,
 second only to the lexicon in classify's time. `WordNgramTfidf` keeps the fitted vectorizer's
-own preprocessor and tokenizer, maps each token to an integer once, and finds unigram and word-pair columns
-for a whole batch with NumPy lookups. Its matrix equals `vectorizer.transform` (tested). Settings it does not
-reproduce (other analyzers, stop words, n > 2, binary counts) raise ValueError, so the caller falls back to
-the vectorizer itself.
+own preprocessor, tokenizer and stop words, maps each token to an integer once, and finds unigram and word-pair
+columns for a whole batch with NumPy lookups. Its matrix equals `vectorizer.transform` (tested). Settings it
+does not reproduce (other analyzers, n > 2, binary counts) raise ValueError, so the caller falls back to the
+vectorizer itself.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ class WordNgramTfidf:
 
     def __init__(self, vectorizer):
         min_n, max_n = vectorizer.ngram_range
-        if (vectorizer.analyzer != "word" or vectorizer.stop_words is not None or vectorizer.binary
-                or not 1 <= min_n <= max_n <= 2 or not vectorizer.use_idf):
-            raise ValueError("WordNgramTfidf: only word 1-2-grams with idf, no stop words, counts not binary")
+        if (vectorizer.analyzer != "word" or vectorizer.binary or not 1 <= min_n <= max_n <= 2
+                or not vectorizer.use_idf):
+            raise ValueError("WordNgramTfidf: only word 1-2-grams with idf, counts not binary")
+        self._stop_words = vectorizer.get_stop_words() or frozenset()
         self._preprocess = preprocess = vectorizer.build_preprocessor()
         accents = vectorizer.strip_accents in ("unicode", "ascii")
         if vectorizer.preprocessor is None and vectorizer.lowercase and accents:
@@ -69,8 +70,12 @@ class WordNgramTfidf:
         distinct, occurrences, lengths = number_tokens(token_lists)
         lookup = self._word_ids.get
         distinct_ids = np.fromiter((lookup(token, _UNKNOWN) for token in distinct), dtype=np.int64, count=len(distinct))
-        ids = distinct_ids[occurrences]
         doc = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+        if self._stop_words:  # scikit-learn drops stop words before pairing, so their neighbours become a pair
+            stop = np.fromiter((token in self._stop_words for token in distinct), dtype=bool, count=len(distinct))
+            kept = ~stop[occurrences]
+            occurrences, doc = occurrences[kept], doc[kept]
+        ids = distinct_ids[occurrences]
         rows, columns = [], []
         if self._with_unigrams:
             known = ids >= 0

@@ -31,7 +31,10 @@ def assert_same_matrix(ours, reference):
     {"ngram_range": (1, 2), "sublinear_tf": True, "strip_accents": "unicode", "min_df": 2, "max_features": 3000},
     {"ngram_range": (1, 1), "sublinear_tf": False, "strip_accents": None},
     {"ngram_range": (2, 2), "sublinear_tf": True, "norm": None, "lowercase": False},
-], ids=["shipped_settings", "unigrams_raw_tf", "pairs_only_unnormalised_case_kept"])
+    {"ngram_range": (1, 2), "sublinear_tf": True, "strip_accents": "unicode", "stop_words": "english", "min_df": 2},
+    {"ngram_range": (1, 2), "stop_words": ["talks", "the", "of"]},
+], ids=["shipped_settings", "unigrams_raw_tf", "pairs_only_unnormalised_case_kept", "neighbour_settings_stop_words",
+        "own_stop_word_list"])
 def test_matrix_equals_the_vectorizers_transform_on_unseen_text(texts, settings):
     fitted_on, unseen = texts[::2], texts[1::2] + ODD_TEXTS
     vectorizer = TfidfVectorizer(**settings).fit(fitted_on)
@@ -51,9 +54,17 @@ def test_no_texts_give_an_empty_matrix(texts):
     assert WordNgramTfidf(vectorizer).transform([]).shape == (0, len(vectorizer.vocabulary_))
 
 
-@pytest.mark.parametrize("settings", [{"analyzer": "char"}, {"stop_words": "english"}, {"ngram_range": (1, 3)},
-                                      {"binary": True}, {"use_idf": False}],
-                         ids=["char_analyzer", "stop_words", "word_triples", "binary", "no_idf"])
+def test_stop_words_are_dropped_before_pairing_like_sklearn():
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english").fit(["talks on a truce", "a truce holds"])
+    text = ["talks on the truce"]
+    ours = WordNgramTfidf(vectorizer).transform(text)
+    assert_same_matrix(ours, vectorizer.transform(text))
+    assert ours[0, vectorizer.vocabulary_["talks truce"]] > 0  # "on the" dropped: the two words become a pair
+
+
+@pytest.mark.parametrize("settings", [{"analyzer": "char"}, {"ngram_range": (1, 3)}, {"binary": True},
+                                      {"use_idf": False}],
+                         ids=["char_analyzer", "word_triples", "binary", "no_idf"])
 def test_settings_it_cannot_reproduce_are_refused(texts, settings):
     vectorizer = TfidfVectorizer(**settings).fit(texts[:100])
     with pytest.raises(ValueError, match="only word 1-2-grams"):
