@@ -1,8 +1,10 @@
 """Classify articles against the themes: probabilities, labels by per-theme threshold, and evidence terms.
 
 English text goes through the trained model: word TF-IDF plus the lexicon's evidence (pipeline.lexicon)
--> one calibrated logistic regression per theme and one for "any theme" (the gate) -> a theme is labelled
-when its probability and the gate's reach the thresholds chosen by cross-validation at training time.
+-> one calibrated logistic regression per theme and one for "any theme" (the gate) -> where the model has one,
+a second stage that weighs those probabilities against the labels of the most similar training examples
+(pipeline.neighbours) -> a theme is labelled when its probability and the gate's reach the thresholds chosen
+by cross-validation at training time.
 Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the lexicon alone: the model never saw
 such text, the lexicon was written for it.
 """
@@ -24,9 +26,11 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from pipeline.errors import ModelError
 from pipeline.lexicon import Analysis
+from pipeline.neighbours import NeighbourStack
 from pipeline.wordngrams import WordNgramTfidf
 
 MODEL_FILE = "model.skops"
+NEIGHBOURS_FILE = "neighbours.skops"
 CARD_FILE = "model_card.json"
 CURRENT_FILE = "CURRENT"
 EVIDENCE_TERMS = 4  # per source: up to 4 lexicon terms and 4 model terms per label
@@ -53,6 +57,7 @@ TRUSTED_TYPES = frozenset(
         "sklearn.preprocessing._label.MultiLabelBinarizer",
         "pipeline.lexicon.LexiconFeatures",
         "pipeline.charngrams.CharNgramTfidf",
+        "pipeline.neighbours.NeighbourStack",
     }
 )
 
@@ -101,9 +106,12 @@ class ThemeClassifier:
     matched once per text and serves the features, the evidence and the Cyrillic path alike.
     """
 
-    def __init__(self, pipeline, card: dict):
+    def __init__(self, pipeline, card: dict, stack=None):
         self.pipeline = pipeline
         self.card = card
+        if stack is not None and not isinstance(stack, NeighbourStack):
+            raise ModelError(f"classify: model {card['model_version']!r}: its second stage is a {type(stack).__name__}")
+        self.stack = stack  # None: a one-stage model
         self.version: str = card["model_version"]
         self.themes: list[str] = list(card["themes"])
         self.thresholds = np.array([card["thresholds"][t] for t in self.themes])
@@ -126,15 +134,19 @@ class ThemeClassifier:
             self._fast_words = WordNgramTfidf(words)  # the same matrix as words.transform, a few times faster
         except ValueError:
             self._fast_words = None
-        # Text -> matrix for every block but the lexicon, whose features come from the analyses predict shares.
-        self._text_transforms = [self._fast_words.transform if step is words and self._fast_words else step.transform
-                                 for _, step, _ in blocks[:-1]]
+        # Text -> matrix for the blocks after words and before the lexicon, whose features come from the analyses
+        # predict shares.
+        self._words_transform = words.transform
+        self._text_transforms = [step.transform for _, step, _ in blocks[1:-1]]
         self._block_weights = [weight for _, _, weight in blocks]
         self._vocabulary = np.array(words.get_feature_names_out())
         n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
         self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words]
                                 for est in estimators[:len(self.themes)]])
         self._clf = pipeline.named_steps["clf"]
+        # The second stage splits text into words as the words block does: predict tokenizes once for both.
+        self._share_tokens = (stack is not None and self._fast_words is not None
+                              and stack.fast_vectorizer.token_settings == self._fast_words.token_settings)
 
     @classmethod
     def load(cls, models_dir: Path, version: str | None = None) -> ThemeClassifier:
@@ -144,12 +156,15 @@ class ThemeClassifier:
         if not texts:
             return []
         analyses = [self.lexicon.analyse(t) for t in texts]
-        matrices = [transform(texts) for transform in self._text_transforms]
+        tokens = self._fast_words.tokens(texts) if self._fast_words else None
+        words_matrix = self._fast_words.transform_tokens(tokens) if tokens is not None else self._words_transform(texts)
+        matrices = [words_matrix] + [transform(texts) for transform in self._text_transforms]
         matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))
-        words_matrix = matrices[0]
         features = sp.hstack([m * w if w != 1.0 else m for m, w in zip(matrices, self._block_weights, strict=True)],
                              format="csr")
         outputs = self._clf.predict_proba(features)
+        if self.stack is not None:
+            outputs = self.stack.predict_proba(texts, outputs, tokens if self._share_tokens else None)
         probabilities = outputs[:, :len(self.themes)]
         labelled = probabilities >= self.thresholds
         if self.gate is not None:
@@ -271,15 +286,25 @@ def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], o
 
 @lru_cache(maxsize=4)
 def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
-    import skops.io as sio
-
     card = read_card(Path(models_dir), version)
     model_path = Path(models_dir) / version / MODEL_FILE
     if not model_path.exists():
         raise ModelError(f"classify: model {version!r} has no {MODEL_FILE} under {models_dir}")
-    untrusted = set(sio.get_untrusted_types(file=model_path))
+    pipeline = _load_trusted(model_path)
+    stack = None
+    if card.get("second_stage"):
+        stack_path = Path(models_dir) / version / NEIGHBOURS_FILE
+        if not stack_path.exists():
+            raise ModelError(f"classify: model {version!r} names a second stage but {stack_path} is missing")
+        stack = _load_trusted(stack_path)
+    return ThemeClassifier(pipeline, card, stack)
+
+
+def _load_trusted(path: Path):
+    import skops.io as sio
+
+    untrusted = set(sio.get_untrusted_types(file=path))
     unexpected = untrusted - TRUSTED_TYPES
     if unexpected:
-        raise ModelError(f"classify: refusing {model_path}: unexpected types {sorted(unexpected)}")
-    pipeline = sio.load(model_path, trusted=sorted(untrusted))
-    return ThemeClassifier(pipeline, card)
+        raise ModelError(f"classify: refusing {path}: unexpected types {sorted(unexpected)}")
+    return sio.load(path, trusted=sorted(untrusted))

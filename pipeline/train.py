@@ -7,9 +7,12 @@ Design (see models/README.md):
 - one logistic regression per theme and one for "any theme" (the gate), calibrated with
   CalibratedClassifierCV (sigmoid, out-of-fold decision values, one final estimator so evidence can read
   its weights);
-- thresholds: out-of-fold probabilities from a K-fold cross-validation of the whole pipeline on the
-  training split; per theme the threshold that maximises F-beta (smoothed over neighbouring thresholds),
-  then the strictest gate threshold within `gate_tolerance` of the best macro-F1;
+- a second stage (pipeline.neighbours): per output, a small logistic regression over the base probabilities and
+  what the most similar training examples were labelled; it learns from the base model's out-of-fold
+  probabilities, so the base model's cross-validation below serves both stages;
+- thresholds: out-of-fold probabilities from a K-fold cross-validation of the whole pipeline (then of the
+  second stage) on the training split; per theme the threshold that maximises F-beta (smoothed over
+  neighbouring thresholds), then the strictest gate threshold within `gate_tolerance` of the best macro-F1;
 - measured on the development split and, if given, on an outside gold set (never trained or tuned on),
   next to the lexicon alone on the same items.
 Same data, lexicon, parameters, seed and library versions give the same version id, weights and metrics.
@@ -37,9 +40,10 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from pipeline.charngrams import CharNgramTfidf
-from pipeline.classify import CARD_FILE, CURRENT_FILE, MODEL_FILE, ThemeClassifier, article_text
+from pipeline.classify import CARD_FILE, CURRENT_FILE, MODEL_FILE, NEIGHBOURS_FILE, ThemeClassifier, article_text
 from pipeline.evaluate import evaluate_lexicon, evaluate_records, read_gold, score_labels
 from pipeline.lexicon import LexiconFeatures
+from pipeline.neighbours import NeighbourStack
 from pipeline.themes import THEMES_FILE, lexicon_spec, load_taxonomy
 
 log = logging.getLogger("newsmon.train")
@@ -60,6 +64,10 @@ DEFAULT_PARAMS = {
     "threshold_grid": [0.1, 0.9],
     "gate_grid": [0.0, 0.8],
     "gate_tolerance": 0.005,
+    "neighbours": 20,  # 0: no second stage
+    "neighbour_C": 1.0,
+    "neighbour_min_df": 2,
+    "neighbour_max_df": 0.03,
 }
 TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
 
@@ -123,22 +131,27 @@ def choose_threshold(truth: np.ndarray, probability: np.ndarray, params: dict) -
     return float(grid[best]), float(scores[best])
 
 
-def cross_validated_thresholds(texts, labels: np.ndarray, themes: list[str], spec: dict, params: dict,
-                               seed: int) -> tuple[dict, float, dict]:
-    """Out-of-fold probabilities of the whole pipeline (vectorizers refit per fold) -> per-theme thresholds,
-    then the strictest gate threshold whose gated macro-F1 is within `gate_tolerance` of the best."""
-    folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
-    probabilities = cross_val_predict(build_pipeline(spec, params, seed), texts, with_gate_column(labels), cv=folds,
-                                      method="predict_proba")
+def out_of_fold_probabilities(texts, labels: np.ndarray, spec: dict, params: dict, seed: int,
+                              folds: KFold) -> np.ndarray:
+    """Every output's probability for each training row from a model that never saw that row (vectorizers
+    refit per fold); the gate is the last column."""
+    return cross_val_predict(build_pipeline(spec, params, seed), texts, with_gate_column(labels), cv=folds,
+                             method="predict_proba")
+
+
+def cross_validated_thresholds(probabilities: np.ndarray, labels: np.ndarray, themes: list[str],
+                               params: dict) -> tuple[dict, float, dict]:
+    """Out-of-fold probabilities -> per-theme thresholds, then the strictest gate threshold whose gated
+    macro-F1 is within `gate_tolerance` of the best."""
     thresholds, cv_f = {}, {}
     for k, theme in enumerate(themes):
         thresholds[theme], cv_f[theme] = choose_threshold(labels[:, k].astype(bool), probabilities[:, k], params)
-    gold = [[t for k, t in enumerate(themes) if labels[i, k]] for i in range(len(texts))]
+    gold = [[t for k, t in enumerate(themes) if labels[i, k]] for i in range(len(labels))]
     above = probabilities[:, :len(themes)] >= np.array([thresholds[t] for t in themes])
 
     def gated(gate: float) -> list[list[str]]:
         passed = probabilities[:, len(themes)] >= gate
-        return [[t for k, t in enumerate(themes) if above[i, k] and passed[i]] for i in range(len(texts))]
+        return [[t for k, t in enumerate(themes) if above[i, k] and passed[i]] for i in range(len(labels))]
 
     low, high = params["gate_grid"]
     grid = np.round(np.arange(low, high + 1e-9, 0.05), 2)
@@ -183,7 +196,14 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     version = f"{MODEL_FAMILY}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
 
     log.info("train: cross-validating thresholds", extra={"examples": len(train)})
-    thresholds, gate, cv_report = cross_validated_thresholds(texts, labels, themes, spec, params, seed)
+    folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
+    probabilities = out_of_fold_probabilities(texts, labels, spec, params, seed, folds)
+    stack = None
+    if params["neighbours"]:
+        stack = NeighbourStack(neighbours=params["neighbours"], C=params["neighbour_C"],
+                               min_df=params["neighbour_min_df"], max_df=params["neighbour_max_df"], seed=seed)
+        probabilities = stack.fit_out_of_fold(texts, with_gate_column(labels), probabilities, folds)
+    thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
     pipeline = build_pipeline(spec, params, seed)
     pipeline.fit(texts, with_gate_column(labels))
     for _, step in pipeline.named_steps["features"].transformer_list:
@@ -196,7 +216,8 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     card = {
         "model_version": version,
         "family": "word TF-IDF and lexicon features -> calibrated logistic regression per theme, plus an"
-                  " 'any theme' gate",
+                  " 'any theme' gate" + (", then a second stage over those probabilities and the labels of the"
+                                         " most similar training examples" if stack else ""),
         "themes": themes,
         "thresholds": thresholds,
         "gate": {"threshold": gate,
@@ -207,6 +228,11 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
                            f" F{params['threshold_beta']:g} (smoothed over +-0.02) on out-of-fold probabilities of a"
                            f" {params['threshold_folds']}-fold cross-validation of the whole pipeline on the training"
                            " split"),
+        "second_stage": {"file": NEIGHBOURS_FILE,
+                         "rule": f"per output, a logistic regression over the base probabilities (out of fold in"
+                                 f" training) and the labels of the {params['neighbours']} most similar training"
+                                 " examples (cosine of word 1-2-gram TF-IDF without stop words); thresholds and gate"
+                                 " are chosen on its out-of-fold probabilities"} if stack else None,
         "languages": {"en": "model (lexicon as features)",
                       "ru, uk": "lexicon alone (text with more Cyrillic than Latin letters)"},
         "params": params,
@@ -222,7 +248,7 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
         "metrics": {"cross_validation": cv_report},
         "baseline_lexicon": {},
     }
-    classifier = ThemeClassifier(pipeline, card)
+    classifier = ThemeClassifier(pipeline, card, stack)
     measured = [("dev_split", dev_path)]
     if shared_gold:
         measured.append(("shared_dev", Path(shared_gold)))
@@ -235,7 +261,7 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     cyrillic = models_dir / "training" / "dev_ru_uk.jsonl"
     if cyrillic.exists():  # no Cyrillic text is trained on: this measures the lexicon path on ru/uk items
         card["metrics"]["dev_ru_uk"] = evaluate_records(classifier, read_gold(cyrillic))
-    save_model(pipeline, card, models_dir, make_current=make_current)
+    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack)
     return version
 
 
@@ -246,12 +272,15 @@ def _display_path(path: Path, models_dir: Path) -> str:
         return Path(path).name
 
 
-def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: bool = True) -> Path:
+def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: bool = True,
+               stack: NeighbourStack | None = None) -> Path:
     import skops.io as sio
 
     directory = Path(models_dir) / card["model_version"]
     directory.mkdir(parents=True, exist_ok=True)
     sio.dump(pipeline, directory / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    if stack is not None:
+        sio.dump(stack, directory / NEIGHBOURS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if make_current:
         (Path(models_dir) / CURRENT_FILE).write_text(card["model_version"] + "\n", encoding="utf-8")

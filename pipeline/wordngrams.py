@@ -11,6 +11,7 @@ vectorizer itself.
 from __future__ import annotations
 
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +30,13 @@ def number_tokens(token_lists: list[list[str]]) -> tuple[list[str], np.ndarray, 
     return list(index), occurrences, lengths
 
 
+class Tokens(NamedTuple):
+    """A tokenized batch, numbered by `number_tokens`: shareable by vectorizers that tokenize alike."""
+    distinct: list[str]
+    occurrences: np.ndarray
+    lengths: np.ndarray
+
+
 class WordNgramTfidf:
     """Fast `transform` for a fitted word TfidfVectorizer with ngram_range within (1, 2)."""
 
@@ -44,6 +52,9 @@ class WordNgramTfidf:
             # ASCII text has no accents to strip: skip scikit-learn's per-text encode attempt.
             self._preprocess = lambda text: text.lower() if text.isascii() else preprocess(text)
         self._tokenize = vectorizer.build_tokenizer()
+        # Two vectorizers with the same settings here split text into the same tokens (see `tokens`).
+        self.token_settings = (vectorizer.strip_accents, vectorizer.lowercase, vectorizer.preprocessor,
+                               vectorizer.tokenizer, vectorizer.token_pattern)
         self._sublinear = vectorizer.sublinear_tf
         self._norm = vectorizer.norm
         self._idf = np.asarray(vectorizer.idf_, dtype=np.float64)
@@ -65,12 +76,19 @@ class WordNgramTfidf:
         self._pair_keys = keys[order]
         self._pair_columns = np.array([column for _, column in pairs], dtype=np.int64)[order]
 
+    def tokens(self, texts) -> Tokens:
+        return Tokens(*number_tokens([self._tokenize(self._preprocess(text)) for text in texts]))
+
     def transform(self, texts) -> sp.csr_matrix:
-        token_lists = [self._tokenize(self._preprocess(text)) for text in texts]
-        distinct, occurrences, lengths = number_tokens(token_lists)
+        return self.transform_tokens(self.tokens(texts))
+
+    def transform_tokens(self, tokens: Tokens) -> sp.csr_matrix:
+        """The matrix of a batch that `tokens` (this or an alike vectorizer's) split up."""
+        distinct, occurrences, lengths = tokens
+        n_texts = len(lengths)
         lookup = self._word_ids.get
         distinct_ids = np.fromiter((lookup(token, _UNKNOWN) for token in distinct), dtype=np.int64, count=len(distinct))
-        doc = np.repeat(np.arange(len(token_lists), dtype=np.int64), lengths)
+        doc = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
         if self._stop_words:  # scikit-learn drops stop words before pairing, so their neighbours become a pair
             stop = np.fromiter((token in self._stop_words for token in distinct), dtype=bool, count=len(distinct))
             kept = ~stop[occurrences]
@@ -94,7 +112,7 @@ class WordNgramTfidf:
             columns.append(self._pair_columns[at[hit]])
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-        counts = sp.csr_matrix((np.ones(len(row)), (row, column)), shape=(len(token_lists), self._width))
+        counts = sp.csr_matrix((np.ones(len(row)), (row, column)), shape=(n_texts, self._width))
         counts.sum_duplicates()  # also sorts each row's columns, as scikit-learn's matrix has them
         if self._sublinear:
             np.log(counts.data, counts.data)

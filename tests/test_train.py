@@ -42,6 +42,7 @@ def small_models(tmp_path):
 def test_same_data_and_seed_give_the_same_model(small_models):
     first = train_model(small_models, seed=7, params=SMALL)
     weights = ThemeClassifier.load(small_models, first)._coef.copy()
+    second_stage = [c.coef_.copy() for c in ThemeClassifier.load(small_models, first).stack.combiners_]
     card = json.loads((small_models / first / "model_card.json").read_text())
     shutil.rmtree(small_models / first)
     _load_cached.cache_clear()  # the loader caches by (path, version)
@@ -50,6 +51,9 @@ def test_same_data_and_seed_give_the_same_model(small_models):
     again = json.loads((small_models / second / "model_card.json").read_text())
     assert again["metrics"] == card["metrics"] and again["thresholds"] == card["thresholds"]
     assert np.array_equal(ThemeClassifier.load(small_models, second)._coef, weights)
+    stack = ThemeClassifier.load(small_models, second).stack
+    assert all(np.array_equal(c.coef_, w) for c, w in zip(stack.combiners_, second_stage, strict=True))
+    assert {type(column) for column in stack.vectorizer_.vocabulary_.values()} == {int}
     # Vocabularies are saved as plain ints and one string array: skops writes a NumPy scalar per term otherwise.
     features = ThemeClassifier.load(small_models, second).pipeline.named_steps["features"].named_transformers
     assert {type(column) for column in features["words"].vocabulary_.values()} == {int}
@@ -73,6 +77,18 @@ def test_model_card_records_what_a_reader_needs(small_models):
         assert set(card["baseline_lexicon"][split]["per_theme"]) == set(card["themes"])
         assert "off_topic_false_positive_rate" in card["metrics"][split]
     assert card["metrics"]["cross_validation"]["items"] == len(train_lines)
+    assert card["second_stage"]["file"] == "neighbours.skops" and (small_models / version / "neighbours.skops").exists()
+
+
+def test_a_one_stage_model_still_trains_loads_and_classifies(small_models):
+    # Models trained before the second stage existed have none; `neighbours: 0` trains one like them.
+    version = train_model(small_models, seed=7, params={**SMALL, "neighbours": 0})
+    card = json.loads((small_models / version / "model_card.json").read_text())
+    assert card["second_stage"] is None and not (small_models / version / "neighbours.skops").exists()
+    classifier = ThemeClassifier.load(small_models, version)
+    assert classifier.stack is None
+    [prediction] = classifier.predict(["EU agrees new sanctions on Russian oil and a lower price cap"])
+    assert set(prediction.scores) == set(card["themes"])
 
 
 def test_threshold_is_chosen_on_the_out_of_fold_scores():
