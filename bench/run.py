@@ -91,27 +91,34 @@ def bench_classify(scale: float, work: Path) -> list[dict]:
     texts = [article_text(a.title, a.summary) for a in ArticleGenerator(seed=5).articles(count)]
     models = REPO_ROOT / "models"
     classifier = ThemeClassifier.load(models)
+    others = [ThemeClassifier.load(models, card.parent.name) for card in sorted(models.glob("*/model_card.json"))
+              if card.parent.name != classifier.version]
     chunk = 1000
 
-    def predict_all(model: ThemeClassifier):
-        for i in range(0, len(texts), chunk):
-            model.predict(texts[i:i + chunk])
+    def predict_all(model: ThemeClassifier, batch: list[str]):
+        for i in range(0, len(batch), chunk):
+            model.predict(batch[i:i + chunk])
 
-    def bare():  # scikit-learn's own path: the Pipeline, then the second stage on its output
-        for i in range(0, len(texts), chunk):
-            outputs = classifier.pipeline.predict_proba(texts[i:i + chunk])
+    def bare(batch: list[str]):  # scikit-learn's own path: the Pipeline, then the second stage on its output
+        for i in range(0, len(batch), chunk):
+            outputs = classifier.pipeline.predict_proba(batch[i:i + chunk])
             if classifier.stack is not None:
-                classifier.stack.predict_proba(texts[i:i + chunk], outputs)
+                classifier.stack.predict_proba(batch[i:i + chunk], outputs)
 
-    t_bare, _ = timed(bare)
-    t_ours, _ = timed(predict_all, classifier)
+    for model in [classifier, *others]:
+        predict_all(model, texts[:chunk])  # warm-up: caches, lazily built fast paths
+    # Every contender runs on each tenth of the texts in turn, so a noisy neighbour on a shared host slows
+    # them alike: the ratios compare like with like even when the absolute figures drift.
+    contenders = {"bare": bare, classifier.version: lambda batch: predict_all(classifier, batch),
+                  **{other.version: (lambda batch, m=other: predict_all(m, batch)) for other in others}}
+    seconds = dict.fromkeys(contenders, 0.0)
+    step = -(-count // 10)
+    for start in range(0, count, step):
+        for name, run in contenders.items():
+            seconds[name] += timed(run, texts[start:start + step])[0]
+    t_bare, t_ours = seconds["bare"], seconds[classifier.version]
     # Every other model kept in models/, timed in this same run: what a model change costs, on the same machine.
-    other_versions = {}
-    for card in sorted(models.glob("*/model_card.json")):
-        if card.parent.name != classifier.version:
-            other = ThemeClassifier.load(models, card.parent.name)
-            predict_all(other)  # warm its caches as `bare` warmed the current model's
-            other_versions[other.version] = round(count / timed(predict_all, other)[0], 1)
+    other_versions = {other.version: round(count / seconds[other.version], 1) for other in others}
     rate = count / t_ours
     return [result("classify", rate, "articles/s", baseline=count / t_bare,
                    baseline_label="bare Pipeline.predict_proba, then the second stage (no thresholds, no evidence)",

@@ -8,6 +8,10 @@ combiner sees the logit of the base probability for that output and for the gate
 training examples, the similarity-weighted share labelled with that output and with any theme, the highest
 similarity among neighbours with and without that label, and the nearest neighbour's similarity.
 
+Text the base model already deems far from the war (its gate probability below `floor`) keeps the base
+probabilities: the neighbours could not lift it to a label (cross-validation gave the same figures with and
+without it), and general news, most of a feed, then costs nothing extra.
+
 Similarity: cosine of word 1-2-gram TF-IDF without English stop words. Training rows take their neighbours
 among the other training examples (an example is never its own neighbour) and their base probabilities out of
 fold, so the combiners learn from the kind of evidence they get on new text.
@@ -62,8 +66,10 @@ class NeighbourStack(BaseEstimator):
     """Fit with `fit_out_of_fold(texts, labels, base_out_of_fold, cv)`; then `predict_proba(texts, base)` gives
     the stacked probabilities, one column per label column (the gate last)."""
 
-    def __init__(self, neighbours: int = 20, C: float = 1.0, min_df: int = 2, max_df: float = 1.0, seed: int = 13):
+    def __init__(self, neighbours: int = 20, C: float = 1.0, min_df: int = 2, max_df: float = 1.0,
+                 floor: float = 0.0, seed: int = 13):
         self.neighbours = neighbours
+        self.floor = floor
         self.C = C
         self.min_df = min_df
         self.max_df = max_df
@@ -92,15 +98,27 @@ class NeighbourStack(BaseEstimator):
             out_of_fold[:, k] = cross_val_predict(self._combiner(), features, labels[:, k], cv=cv,
                                                   method="predict_proba")[:, 1]
             self.combiners_.append(self._combiner().fit(features, labels[:, k]))
-        return out_of_fold
+        return np.where(self._below_floor(base_out_of_fold)[:, None], base_out_of_fold, out_of_fold)
 
     def predict_proba(self, texts, base_probabilities: np.ndarray, tokens: Tokens | None = None) -> np.ndarray:
         """`tokens`: the batch already split by a vectorizer with the same `token_settings`, to skip doing it again."""
+        stacked = np.array(base_probabilities, dtype=np.float64)
+        rows = np.flatnonzero(~self._below_floor(stacked))
+        if not len(rows):
+            return stacked
         fast = self.fast_vectorizer
-        queries = fast.transform(texts) if tokens is None else fast.transform_tokens(tokens)
+        if tokens is None:
+            queries = fast.transform([texts[i] for i in rows])
+        else:
+            queries = fast.transform_tokens(tokens)[rows]
         evidence = self._evidence(queries, exclude_self=False)
-        return np.column_stack([combiner.predict_proba(self._features(base_probabilities, evidence, k))[:, 1]
-                                for k, combiner in enumerate(self.combiners_)])
+        base = stacked[rows]
+        for k, combiner in enumerate(self.combiners_):
+            stacked[rows, k] = combiner.predict_proba(self._features(base, evidence, k))[:, 1]
+        return stacked
+
+    def _below_floor(self, base: np.ndarray) -> np.ndarray:
+        return base[:, -1] < self.floor
 
     def nearest(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """Each text's K nearest training rows (index, -1 where there are fewer) and their similarities, nearest

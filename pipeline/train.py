@@ -68,6 +68,7 @@ DEFAULT_PARAMS = {
     "neighbour_C": 1.0,
     "neighbour_min_df": 2,
     "neighbour_max_df": 0.03,
+    "neighbour_floor": 0.02,
 }
 TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
 
@@ -201,7 +202,8 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     stack = None
     if params["neighbours"]:
         stack = NeighbourStack(neighbours=params["neighbours"], C=params["neighbour_C"],
-                               min_df=params["neighbour_min_df"], max_df=params["neighbour_max_df"], seed=seed)
+                               min_df=params["neighbour_min_df"], max_df=params["neighbour_max_df"],
+                               floor=params["neighbour_floor"], seed=seed)
         probabilities = stack.fit_out_of_fold(texts, with_gate_column(labels), probabilities, folds)
     thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
     pipeline = build_pipeline(spec, params, seed)
@@ -231,8 +233,9 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
         "second_stage": {"file": NEIGHBOURS_FILE,
                          "rule": f"per output, a logistic regression over the base probabilities (out of fold in"
                                  f" training) and the labels of the {params['neighbours']} most similar training"
-                                 " examples (cosine of word 1-2-gram TF-IDF without stop words); thresholds and gate"
-                                 " are chosen on its out-of-fold probabilities"} if stack else None,
+                                 " examples (cosine of word 1-2-gram TF-IDF without stop words), for text whose base"
+                                 f" gate probability reaches {params['neighbour_floor']}; thresholds and gate are"
+                                 " chosen on its out-of-fold probabilities"} if stack else None,
         "languages": {"en": "model (lexicon as features)",
                       "ru, uk": "lexicon alone (text with more Cyrillic than Latin letters)"},
         "params": params,

@@ -100,6 +100,26 @@ def test_text_sharing_no_word_with_training_has_no_neighbours_and_keeps_the_base
     assert low[1] < high[1]
 
 
+def test_text_the_base_model_puts_below_the_floor_keeps_its_base_probabilities():
+    stack = NeighbourStack(neighbours=3, min_df=1, floor=0.3)
+    out_of_fold = stack.fit_out_of_fold(TEXTS, LABELS, np.tile([[0.7, 0.7], [0.2, 0.2]], (len(TEXTS) // 2, 1)),
+                                        FOLDS)
+    assert np.array_equal(out_of_fold[1::2], np.full((len(TEXTS) // 2, 2), 0.2))  # below the floor: untouched
+    assert not np.allclose(out_of_fold[::2], 0.7)
+    new = ["Washington and Beijing agree a tariff truce", "Kyiv agrees an energy truce with Moscow"]
+    base = np.array([[0.9, 0.1], [0.9, 0.8]])
+    stacked = stack.predict_proba(new, base)
+    assert np.array_equal(stacked[0], base[0]) and not np.allclose(stacked[1], base[1])
+
+
+def test_tokens_shared_by_the_caller_give_the_same_probabilities():
+    stack, _ = fitted()
+    new = ["Washington and Beijing agree a tariff truce", "Zzyzx", "Kyiv agrees an energy truce with Moscow"]
+    base = np.full((3, 2), 0.6)
+    tokens = stack.fast_vectorizer.tokens(new)
+    assert np.array_equal(stack.predict_proba(new, base, tokens), stack.predict_proba(new, base))
+
+
 def test_labels_and_base_probabilities_of_different_shapes_are_refused():
     with pytest.raises(ValueError, match="same shape"):
         NeighbourStack().fit_out_of_fold(TEXTS, LABELS, np.full((len(TEXTS), 3), 0.5), FOLDS)
