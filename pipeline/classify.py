@@ -144,6 +144,7 @@ class ThemeClassifier:
         self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words]
                                 for est in estimators[:len(self.themes)]])
         self._clf = pipeline.named_steps["clf"]
+        self._linear_outputs = linear_outputs(self._clf)
         # The second stage splits text into words as the words block does: predict tokenizes once for both.
         self._share_tokens = (stack is not None and self._fast_words is not None
                               and stack.fast_vectorizer.token_settings == self._fast_words.token_settings)
@@ -162,7 +163,7 @@ class ThemeClassifier:
         matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))
         features = sp.hstack([m * w if w != 1.0 else m for m, w in zip(matrices, self._block_weights, strict=True)],
                              format="csr")
-        outputs = self._clf.predict_proba(features)
+        outputs = self._linear_outputs(features) if self._linear_outputs else self._clf.predict_proba(features)
         if self.stack is not None:
             outputs = self.stack.predict_proba(texts, outputs, tokens if self._share_tokens else None)
         probabilities = outputs[:, :len(self.themes)]
@@ -221,6 +222,33 @@ class ThemeClassifier:
                     terms.append(term)
             evidence[theme] = terms
         return evidence
+
+
+def linear_outputs(clf):
+    """The OneVsRest of sigmoid-calibrated logistic regressions as one product: p = expit(-(a (X w + c) + b))
+    per output, what scikit-learn computes one estimator at a time with its input checks around each.
+    None when the estimators are not of that shape, so the caller keeps scikit-learn's own predict_proba."""
+    from scipy.special import expit
+    from sklearn.linear_model import LogisticRegression
+
+    try:
+        calibrated = [estimator.calibrated_classifiers_ for estimator in clf.estimators_]
+        if any(len(c) != 1 or c[0].method != "sigmoid" or len(c[0].calibrators) != 1
+               or not isinstance(c[0].estimator, LogisticRegression) or len(c[0].classes) != 2 for c in calibrated):
+            return None
+        weights = np.vstack([c[0].estimator.coef_[0] for c in calibrated]).T  # (features, outputs)
+        intercepts = np.array([c[0].estimator.intercept_[0] for c in calibrated])
+        slopes = np.array([c[0].calibrators[0].a_ for c in calibrated], dtype=np.float64)
+        offsets = np.array([c[0].calibrators[0].b_ for c in calibrated], dtype=np.float64)
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+    def predict_proba(features) -> np.ndarray:
+        probability = expit(-(slopes * (features @ weights + intercepts) + offsets))
+        probability[(1.0 < probability) & (probability <= 1.0 + 1e-5)] = 1.0  # as scikit-learn rounds
+        return probability
+
+    return predict_proba
 
 
 # Words that carry weight in the model but explain nothing to a reader ("says", "that", "to ukraine").

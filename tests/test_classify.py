@@ -9,7 +9,14 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.classify import ThemeClassifier, _load_cached, article_text, classify_stream, current_version
+from pipeline.classify import (
+    ThemeClassifier,
+    _load_cached,
+    article_text,
+    classify_stream,
+    current_version,
+    linear_outputs,
+)
 from pipeline.config import REPO_ROOT
 from pipeline.errors import ModelError
 from pipeline.themes import theme_ids
@@ -65,6 +72,22 @@ def test_manual_prediction_path_equals_the_sklearn_pipeline(classifier):
     assert abs(stack.fast_vectorizer.transform(texts) - neighbour_matrix).max() < 1e-12
     outputs = stack.predict_proba(texts, outputs)
     assert np.allclose(mine, outputs[:, :len(classifier.themes)], atol=1e-4)
+
+
+def test_linear_outputs_equal_scikit_learns_one_estimator_at_a_time(classifier):
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    assert classifier._linear_outputs is not None  # the shipped model takes the single-product path
+    texts = [article_text("EU agrees new sanctions on Russian oil", "The price cap is lowered."),
+             article_text("Cup final", "The holders won on penalties."), "Перемирие на Пасху"]
+    features = classifier.pipeline.named_steps["features"].transform(texts)
+    assert np.array_equal(classifier._linear_outputs(sp.csr_matrix(features)),
+                          classifier._clf.predict_proba(features))
+    # Estimators of another shape (here uncalibrated) keep scikit-learn's own predict_proba.
+    plain = OneVsRestClassifier(LogisticRegression()).fit(np.eye(4), np.array([[1, 0], [0, 1], [1, 1], [0, 0]]))
+    assert linear_outputs(plain) is None
 
 
 def test_the_gate_withholds_labels_from_text_that_is_not_about_the_war(classifier):
