@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from pipeline.wordngrams import Tokens, WordNgramTfidf
+from pipeline.wordngrams import Tokens, WordNgramTfidf, select_texts
 
 SIMILARITY_CHUNK = 2000  # query rows per sparse product: bounds the similarity matrix held at once
 _SHARE_PRIOR = 0.1  # added to the neighbours' total similarity, so a few faint neighbours give a small share
@@ -110,7 +110,7 @@ class NeighbourStack(BaseEstimator):
         if tokens is None:
             queries = fast.transform([texts[i] for i in rows])
         else:
-            queries = fast.transform_tokens(tokens)[rows]
+            queries = fast.transform_tokens(select_texts(tokens, rows) if len(rows) < len(stacked) else tokens)
         evidence = self._evidence(queries, exclude_self=False)
         base = stacked[rows]
         for k, combiner in enumerate(self.combiners_):

@@ -37,6 +37,13 @@ class Tokens(NamedTuple):
     lengths: np.ndarray
 
 
+def select_texts(tokens: Tokens, rows: np.ndarray) -> Tokens:
+    """The tokens of the texts at `rows` (ascending), as if only those texts had been split."""
+    chosen = np.zeros(len(tokens.lengths), dtype=bool)
+    chosen[rows] = True
+    return Tokens(tokens.distinct, tokens.occurrences[np.repeat(chosen, tokens.lengths)], tokens.lengths[rows])
+
+
 class WordNgramTfidf:
     """Fast `transform` for a fitted word TfidfVectorizer with ngram_range within (1, 2)."""
 

@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.classify import ThemeClassifier, article_text
 from pipeline.config import REPO_ROOT
-from pipeline.wordngrams import WordNgramTfidf, number_tokens
+from pipeline.wordngrams import WordNgramTfidf, number_tokens, select_texts
 
 ODD_TEXTS = ["", "   ", "a b c", "Ceasefire ceasefire CEASEFIRE talks talks", "Café naïve Zelenskyy — Élysée's envoy",
              "Russia's 'shadow fleet' (tankers) / price-cap, 2025-11-26", "перемир'я та санкції проти Росії"]
@@ -47,6 +47,16 @@ def test_repeated_words_and_pairs_are_counted_like_sklearn():
     ours = WordNgramTfidf(vectorizer).transform(text)
     assert_same_matrix(ours, vectorizer.transform(text))
     assert np.count_nonzero(ours.toarray()) == 3  # peace, talks, "peace talks"; "talks peace" is not a feature
+
+
+def test_selected_texts_give_the_rows_of_those_texts_alone(texts):
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), stop_words="english").fit(texts[:300])
+    fast = WordNgramTfidf(vectorizer)
+    batch = texts[300:340] + ODD_TEXTS
+    rows = np.array([0, 3, 4, 39, len(batch) - 2, len(batch) - 1])
+    assert_same_matrix(fast.transform_tokens(select_texts(fast.tokens(batch), rows)),
+                       vectorizer.transform([batch[i] for i in rows]))
+    assert fast.transform_tokens(select_texts(fast.tokens(batch), np.array([], dtype=int))).shape[0] == 0
 
 
 def test_no_texts_give_an_empty_matrix(texts):
