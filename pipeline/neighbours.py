@@ -29,6 +29,7 @@ from sklearn.model_selection import cross_val_predict
 from pipeline.wordngrams import Tokens, WordNgramTfidf, select_texts
 
 SIMILARITY_CHUNK = 2000  # query rows per sparse product: bounds the similarity matrix held at once
+_DERIVED = ("_fast", "_transposed")  # rebuilt from the fitted state, never saved
 _SHARE_PRIOR = 0.1  # added to the neighbours' total similarity, so a few faint neighbours give a small share
 
 
@@ -82,6 +83,8 @@ class NeighbourStack(BaseEstimator):
         if labels.shape != base_out_of_fold.shape:
             raise ValueError(f"neighbours: labels {labels.shape} and base probabilities {base_out_of_fold.shape}"
                              " must have the same shape")
+        for derived in _DERIVED:  # built from the previous fit's vocabulary and examples
+            self.__dict__.pop(derived, None)
         self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True,
                                            strip_accents="unicode", min_df=self.min_df,
                                            max_df=self.max_df, dtype=np.float64).fit(texts)
@@ -138,11 +141,19 @@ class NeighbourStack(BaseEstimator):
             fast = self._fast = WordNgramTfidf(self.vectorizer_)
         return fast
 
+    @property
+    def _terms_by_example(self) -> sp.csr_matrix:
+        """examples_ transposed, the right-hand side of every similarity product: built once, never saved."""
+        transposed = getattr(self, "_transposed", None)
+        if transposed is None:
+            transposed = self._transposed = self.examples_.T.tocsr()
+        return transposed
+
     def _top(self, queries: sp.csr_matrix, exclude_self: bool) -> tuple[np.ndarray, np.ndarray]:
         """Each query's K most similar training rows, in no particular order (every feature is a sum or a max)."""
         index = np.full((queries.shape[0], self.neighbours), -1, dtype=np.int64)
         similarity = np.zeros((queries.shape[0], self.neighbours))
-        examples_t = self.examples_.T.tocsr()
+        examples_t = self._terms_by_example
         for start in range(0, queries.shape[0], SIMILARITY_CHUNK):
             scores = (queries[start:start + SIMILARITY_CHUNK] @ examples_t).tocsr()
             rows = np.arange(scores.shape[0])
@@ -174,5 +185,6 @@ class NeighbourStack(BaseEstimator):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_fast", None)  # rebuilt from vectorizer_ on first use
+        for derived in _DERIVED:
+            state.pop(derived, None)  # rebuilt from the fitted state on first use
         return state

@@ -120,6 +120,15 @@ def test_tokens_shared_by_the_caller_give_the_same_probabilities():
     assert np.array_equal(stack.predict_proba(new, base, tokens), stack.predict_proba(new, base))
 
 
+def test_refitting_on_other_text_forgets_the_previous_examples():
+    stack, _ = fitted()
+    stack.nearest(TEXTS[:2])  # builds the fast path and the transposed examples of this first fit
+    stack.fit_out_of_fold(OTHER_TRUCES + WAR_TRUCES[:6], np.array([[0, 0]] * 12 + [[1, 1]] * 6),
+                          np.full((18, 2), 0.7), FOLDS)
+    nearest, similarity = stack.nearest(OTHER_TRUCES[:1])
+    assert nearest[0, 0] == 0 and np.isclose(similarity[0, 0], 1.0)
+
+
 def test_labels_and_base_probabilities_of_different_shapes_are_refused():
     with pytest.raises(ValueError, match="same shape"):
         NeighbourStack().fit_out_of_fold(TEXTS, LABELS, np.full((len(TEXTS), 3), 0.5), FOLDS)
@@ -134,7 +143,7 @@ def test_skops_round_trip_gives_the_same_probabilities_and_rebuilds_the_fast_pat
     path = tmp_path / "neighbours.skops"
     sio.dump(stack, path)
     reloaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
-    assert "_fast" not in vars(reloaded)
+    assert "_fast" not in vars(reloaded) and "_transposed" not in vars(reloaded)
     assert np.array_equal(reloaded.predict_proba(new, np.full((2, 2), 0.6)), before)
 
 
