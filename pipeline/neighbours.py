@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from pipeline.wordngrams import Tokens, WordNgramTfidf, select_texts
+from pipeline.wordngrams import Tokens, WordNgramTfidf, compact_for_saving, select_texts
 
 SIMILARITY_CHUNK = 2000  # query rows per sparse product: bounds the similarity matrix held at once
 _DERIVED = ("_fast", "_transposed")  # rebuilt from the fitted state, never saved
@@ -88,10 +88,7 @@ class NeighbourStack(BaseEstimator):
         self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), stop_words="english", sublinear_tf=True,
                                            strip_accents="unicode", min_df=self.min_df,
                                            max_df=self.max_df, dtype=np.float64).fit(texts)
-        if hasattr(self.vectorizer_, "stop_words_"):
-            del self.vectorizer_.stop_words_  # every pruned n-gram: megabytes the model never uses
-        # Plain ints: skops saves each NumPy scalar as its own file, which makes loading slow.
-        self.vectorizer_.vocabulary_ = {term: int(column) for term, column in self.vectorizer_.vocabulary_.items()}
+        compact_for_saving(self.vectorizer_)
         self.examples_ = sp.csr_matrix(self.vectorizer_.transform(texts))
         self.labels_ = labels.astype(np.int8)
         evidence = self._evidence(self.examples_, exclude_self=True)

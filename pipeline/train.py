@@ -45,6 +45,7 @@ from pipeline.evaluate import evaluate_lexicon, evaluate_records, read_gold, sco
 from pipeline.lexicon import LexiconFeatures
 from pipeline.neighbours import NeighbourStack
 from pipeline.themes import THEMES_FILE, lexicon_spec, load_taxonomy
+from pipeline.wordngrams import compact_for_saving
 
 log = logging.getLogger("newsmon.train")
 
@@ -209,11 +210,8 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     pipeline = build_pipeline(spec, params, seed)
     pipeline.fit(texts, with_gate_column(labels))
     for _, step in pipeline.named_steps["features"].transformer_list:
-        if hasattr(step, "stop_words_"):
-            del step.stop_words_  # every pruned n-gram: megabytes the model never uses
         if isinstance(step, TfidfVectorizer):
-            # Plain ints: skops saves each NumPy scalar as its own file, and 40,000 of them took 5 s to load.
-            step.vocabulary_ = {term: int(column) for term, column in step.vocabulary_.items()}
+            compact_for_saving(step)
 
     card = {
         "model_version": version,
