@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import logit
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -33,9 +34,9 @@ _DERIVED = ("_fast", "_transposed")  # rebuilt from the fitted state, never save
 _SHARE_PRIOR = 0.1  # added to the neighbours' total similarity, so a few faint neighbours give a small share
 
 
-def logit(probability: np.ndarray) -> np.ndarray:
-    p = np.clip(probability, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+def clipped_logit(probability: np.ndarray) -> np.ndarray:
+    """Log-odds, with probabilities kept within [1e-4, 1 - 1e-4] so a certain base model gives a finite feature."""
+    return logit(np.clip(probability, 1e-4, 1 - 1e-4))
 
 
 def top_per_row(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,9 +175,9 @@ class NeighbourStack(BaseEstimator):
     @staticmethod
     def _features(base: np.ndarray, evidence: dict[str, np.ndarray], k: int) -> np.ndarray:
         gate = base.shape[1] - 1
-        columns = [logit(base[:, k])]
+        columns = [clipped_logit(base[:, k])]
         columns += [evidence[name][:, k] for name in ("share", "closest_with", "closest_without")]
-        columns += [evidence["nearest"], logit(base[:, gate])]
+        columns += [evidence["nearest"], clipped_logit(base[:, gate])]
         columns += [evidence[name][:, gate] for name in ("share", "closest_with", "closest_without")]
         return np.column_stack(columns)
 

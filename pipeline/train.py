@@ -145,9 +145,8 @@ def cross_validated_thresholds(probabilities: np.ndarray, labels: np.ndarray, th
                                params: dict) -> tuple[dict, float, dict]:
     """Out-of-fold probabilities -> per-theme thresholds, then the strictest gate threshold whose gated
     macro-F1 is within `gate_tolerance` of the best."""
-    thresholds, cv_f = {}, {}
-    for k, theme in enumerate(themes):
-        thresholds[theme], cv_f[theme] = choose_threshold(labels[:, k].astype(bool), probabilities[:, k], params)
+    thresholds = {theme: choose_threshold(labels[:, k].astype(bool), probabilities[:, k], params)[0]
+                  for k, theme in enumerate(themes)}
     gold = [[t for k, t in enumerate(themes) if labels[i, k]] for i in range(len(labels))]
     above = probabilities[:, :len(themes)] >= np.array([thresholds[t] for t in themes])
 

@@ -20,21 +20,21 @@ from sklearn.preprocessing import normalize
 _UNKNOWN = -1
 
 
-def number_tokens(token_lists: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """A batch's distinct tokens (first-seen order), each occurrence's index into them, and each text's token
-    count: per-token work can then run once per distinct token, and the rest as array operations."""
+class Tokens(NamedTuple):
+    """A tokenized batch: its distinct tokens (first-seen order), each occurrence's index into them, and each
+    text's token count. Per-token work can then run once per distinct token, and the rest as array operations;
+    vectorizers that tokenize alike can share it."""
+    distinct: list[str]
+    occurrences: np.ndarray
+    lengths: np.ndarray
+
+
+def number_tokens(token_lists: list[list[str]]) -> Tokens:
     lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     every_token = list(chain.from_iterable(token_lists))
     index = {token: i for i, token in enumerate(dict.fromkeys(every_token))}
     occurrences = np.fromiter(map(index.__getitem__, every_token), dtype=np.int64, count=len(every_token))
-    return list(index), occurrences, lengths
-
-
-class Tokens(NamedTuple):
-    """A tokenized batch, numbered by `number_tokens`: shareable by vectorizers that tokenize alike."""
-    distinct: list[str]
-    occurrences: np.ndarray
-    lengths: np.ndarray
+    return Tokens(list(index), occurrences, lengths)
 
 
 def select_texts(tokens: Tokens, rows: np.ndarray) -> Tokens:
@@ -93,7 +93,7 @@ class WordNgramTfidf:
         self._pair_columns = np.array([column for _, column in pairs], dtype=np.int64)[order]
 
     def tokens(self, texts) -> Tokens:
-        return Tokens(*number_tokens([self._tokenize(self._preprocess(text)) for text in texts]))
+        return number_tokens([self._tokenize(self._preprocess(text)) for text in texts])
 
     def transform(self, texts) -> sp.csr_matrix:
         return self.transform_tokens(self.tokens(texts))
