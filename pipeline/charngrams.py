@@ -2,8 +2,9 @@
 
 scikit-learn's `char_wb` analyzer builds every n-gram of every text in pure Python (about 1,800 texts/s
 here). `char_wb` n-grams never cross a word boundary, so a text's n-grams are the concatenation of its
-words' n-grams: this transformer finds each distinct word's vocabulary columns once (kept in a bounded
-cache) and gets the counts as one sparse product, (texts x words) @ (words x n-grams). The matrix equals
+words' n-grams, and so of its whitespace-separated chunks' n-grams: this transformer finds each distinct chunk's
+vocabulary columns once (remembered across batches, bounded: pipeline.tokens.ChunkMemo) and gets the counts as one
+sparse product, (texts x chunks) @ (chunks x n-grams). The matrix equals
 CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same settings (tested).
 """
 
@@ -14,11 +15,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from pipeline.wordngrams import number_tokens
+from pipeline.tokens import ChunkMemo, Tokens, split_batch
 
-_CACHE_LIMIT = 200_000  # distinct words kept; cleared when full so memory stays bounded on any stream
 _NO_COLUMNS = np.zeros(0, dtype=np.int32)
-_DERIVED = ("_preprocess", "_analyse_word", "_cache", "_columns")  # rebuilt from the fitted state, never saved
+_DERIVED = ("_preprocess", "_analyse_word", "_chunk_columns", "_columns")  # rebuilt from the fitted state, never saved
 
 
 class CharNgramTfidf(TransformerMixin, BaseEstimator):
@@ -52,48 +52,45 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         # and took seconds to load it.
         self.ngrams_ = counter.get_feature_names_out().astype(str)
         self.n_features_out_ = len(self.ngrams_)
-        counts = self._counts(texts)
+        counts = self._counts(split_batch(texts))
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
         return counts
 
     def transform(self, texts):
-        counts = self._counts(texts)
+        return self.transform_chunks(split_batch(texts))
+
+    def transform_chunks(self, chunks: Tokens) -> sp.csr_matrix:
+        """`transform` of a batch already split at whitespace (pipeline.tokens)."""
+        counts = self._counts(chunks)
         return self.tfidf_.transform(counts) if counts.shape[0] else counts
 
-    def _counts(self, texts) -> sp.csr_matrix:
-        """(texts x words of the batch) @ (words x n-grams): the n-grams of each distinct word are found once."""
-        prepare = self._prepare()
-        words_of_texts = [prepare(text).split() for text in texts]
-        distinct, occurrences, lengths = number_tokens(words_of_texts)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        texts_by_words = sp.csr_matrix((np.ones(len(occurrences)), occurrences, indptr),
-                                       shape=(len(words_of_texts), len(distinct)))
-        columns = [self._word_columns(word) for word in distinct]
-        ngram_counts = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
-        words_by_ngrams = sp.csr_matrix(
+    def _counts(self, chunks: Tokens) -> sp.csr_matrix:
+        """(texts x chunks of the batch) @ (chunks x n-grams). A chunk's words are whitespace-separated after lower
+        case and accent stripping, which keep whitespace whitespace, so a text's n-grams are its chunks' n-grams;
+        each chunk's n-gram columns are found once and remembered across batches."""
+        memo = getattr(self, "_chunk_columns", None)
+        if memo is None:
+            memo = self._chunk_columns = ChunkMemo(self._columns_of_chunk)
+        columns = memo(chunks.distinct)
+        ngram_counts = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
+        chunks_by_ngrams = sp.csr_matrix(
             (np.ones(int(ngram_counts.sum())), np.concatenate(columns) if columns else _NO_COLUMNS,
              np.concatenate([[0], np.cumsum(ngram_counts)])),
-            shape=(len(distinct), self.n_features_out_))
-        return (texts_by_words @ words_by_ngrams).tocsr()
+            shape=(len(columns), self.n_features_out_))
+        texts_by_chunks = sp.csr_matrix(
+            (np.ones(len(chunks.occurrences)), chunks.occurrences, np.concatenate([[0], np.cumsum(chunks.lengths)])),
+            shape=(len(chunks.lengths), len(columns)))
+        return (texts_by_chunks @ chunks_by_ngrams).tocsr()
 
-    def _prepare(self):
-        prepare = getattr(self, "_preprocess", None)
-        if prepare is None:
+    def _columns_of_chunk(self, chunk: str) -> np.ndarray:
+        """The vocabulary columns of every n-gram of the chunk's words, repeated as often as they occur."""
+        if not hasattr(self, "_analyse_word"):
             counter = self._counter()
-            self._preprocess = prepare = counter.build_preprocessor()
-            self._analyse_word = counter.build_analyzer()
-            self._cache = {}
-        return prepare
-
-    def _word_columns(self, word: str) -> np.ndarray:
-        columns = self._cache.get(word)
-        if columns is None:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            vocabulary = self.vocabulary_
-            found = [vocabulary[g] for g in self._analyse_word(word) if g in vocabulary]
-            columns = self._cache[word] = np.array(found, dtype=np.int32) if found else _NO_COLUMNS
-        return columns
+            self._preprocess, self._analyse_word = counter.build_preprocessor(), counter.build_analyzer()
+        vocabulary = self.vocabulary_
+        found = [vocabulary[gram] for word in self._preprocess(chunk).split() for gram in self._analyse_word(word)
+                 if gram in vocabulary]
+        return np.array(found, dtype=np.int32) if found else _NO_COLUMNS
 
     @property
     def vocabulary_(self) -> dict[str, int]:

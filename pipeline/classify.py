@@ -27,6 +27,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from pipeline.errors import ModelError
 from pipeline.lexicon import Analysis
 from pipeline.neighbours import NeighbourStack
+from pipeline.tokens import split_batch
 from pipeline.wordngrams import WordNgramTfidf
 
 MODEL_FILE = "model.skops"
@@ -137,7 +138,7 @@ class ThemeClassifier:
         # Text -> matrix for the blocks after words and before the lexicon, whose features come from the analyses
         # predict shares.
         self._words_transform = words.transform
-        self._text_transforms = [step.transform for _, step, _ in blocks[1:-1]]
+        self._text_transforms = [_chunk_reader(step) for _, step, _ in blocks[1:-1]]
         self._block_weights = [weight for _, _, weight in blocks]
         self._vocabulary = np.array(words.get_feature_names_out())
         n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
@@ -156,10 +157,14 @@ class ThemeClassifier:
     def predict(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
-        analyses = [self.lexicon.analyse(t) for t in texts]
-        tokens = self._fast_words.tokens(texts) if self._fast_words else None
+        chunks = split_batch(texts)  # split at whitespace once; each block tokenizes only the distinct chunks
+        analyses = self.lexicon.analyse_chunks(chunks)
+        tokens = None
+        if self._fast_words is not None:
+            fast = self._fast_words
+            tokens = fast.tokens_of(chunks) if fast.reads_chunks else fast.tokens(texts)
         words_matrix = self._fast_words.transform_tokens(tokens) if tokens is not None else self._words_transform(texts)
-        matrices = [words_matrix] + [transform(texts) for transform in self._text_transforms]
+        matrices = [words_matrix] + [transform(texts, chunks) for transform in self._text_transforms]
         matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))
         features = sp.hstack([m * w if w != 1.0 else m for m, w in zip(matrices, self._block_weights, strict=True)],
                              format="csr")
@@ -200,7 +205,7 @@ class ThemeClassifier:
 
     def lexicon_labels(self, texts: list[str]) -> list[list[str]]:
         """The lexicon layer alone, for every language: the baseline the model must beat."""
-        return [self.lexicon.labels(self.lexicon.analyse(t)) for t in texts]
+        return [self.lexicon.labels(analysis) for analysis in self.lexicon.analyse_chunks(split_batch(texts))]
 
     def _evidence(self, features, i: int, labelled_row, analysis: Analysis) -> dict[str, list[str]]:
         """Per labelled theme: lexicon terms found in the text, then the words and word pairs of the text
@@ -222,6 +227,13 @@ class ThemeClassifier:
                     terms.append(term)
             evidence[theme] = terms
         return evidence
+
+
+def _chunk_reader(step):
+    """(texts, chunks) -> the step's matrix, from the chunks where the step can read them."""
+    if hasattr(step, "transform_chunks"):
+        return lambda texts, chunks: step.transform_chunks(chunks)
+    return lambda texts, chunks: step.transform(texts)
 
 
 def linear_outputs(clf):

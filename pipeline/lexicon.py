@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from pipeline.tokens import ChunkMemo, Tokens, retokenize, split_batch
+
 GAP_TOKENS = 3
 MIN_STEM = 3
 SCORE_CAP = 3.0
@@ -107,8 +109,8 @@ _TERM, _ANCHORED, _VETO, _CONTEXT, _ELSEWHERE = range(5)
 
 class Lexicon:
     """Compiled lexicon: every pattern element gets an id, every distinct token the set of element ids it
-    satisfies (cached: news vocabulary repeats), and a pattern is tried only where its first element matches
-    and only if all its elements occur somewhere in the text. One scan serves all themes."""
+    satisfies and the patterns that may start at it (cached: news vocabulary repeats), and a pattern is tried
+    only where its first element matches. One scan serves all themes."""
 
     def __init__(self, spec: dict):
         self.theme_ids: list[str] = [t["id"] for t in spec["themes"]]
@@ -136,7 +138,8 @@ class Lexicon:
         self._starting: dict[int, list[int]] = {}
         for pid, pattern in enumerate(self._patterns):
             self._starting.setdefault(pattern[3][0], []).append(pid)
-        self._accepts: dict[str, frozenset[int]] = {}
+        self._token_infos: dict[str, tuple[frozenset[int], tuple]] = {}
+        self._chunk_tokens = ChunkMemo(lambda chunk: TOKEN.findall(normalise(chunk)))
 
     def _add(self, kind: int, theme: int, weight: float, pattern: str) -> None:
         elements = tuple(GAP if kind_ == "gap" else self._element_ids.setdefault((kind_, value), len(self._element_ids))
@@ -146,8 +149,10 @@ class Lexicon:
         self._seen.add((theme, elements))
         self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
 
-    def _accepted(self, token: str) -> frozenset[int]:
-        found = self._accepts.get(token)
+    def _token_info(self, token: str) -> tuple[frozenset[int], tuple]:
+        """The element ids a token satisfies, and the patterns that may start at it: (pattern id, its elements
+        and the element ids it requires, or None for a one-element pattern, which the token completes alone)."""
+        found = self._token_infos.get(token)
         if found is None:
             ids = set()
             if token in self._exact:
@@ -158,61 +163,81 @@ class Lexicon:
                 eid = self._prefix.get(token[:length])
                 if eid is not None:
                     ids.add(eid)
-            found = frozenset(ids)
-            if len(self._accepts) >= _CACHE_LIMIT:
-                self._accepts.clear()
-            self._accepts[token] = found
+            accepted = frozenset(ids)
+            starters = tuple((pid, None if len(self._patterns[pid][3]) == 1 else self._patterns[pid][3:5])
+                             for eid in accepted for pid in self._starting.get(eid, ()))
+            if len(self._token_infos) >= _CACHE_LIMIT:
+                self._token_infos.clear()
+            found = self._token_infos[token] = (accepted, starters)
         return found
 
     @staticmethod
-    def _end(elements: tuple[int, ...], k: int, accepted: list[frozenset[int]], pos: int) -> int:
-        """Index after a match of elements[k:] starting at token pos, or -1."""
+    def _end(elements: tuple[int, ...], k: int, occurrences: list[int], info: list, pos: int, stop: int) -> int:
+        """Index after a match of elements[k:] starting at token pos (tokens end at stop), or -1."""
         if k == len(elements):
             return pos
         element = elements[k]
         if element == GAP:
             for skip in range(GAP_TOKENS + 1):
-                end = Lexicon._end(elements, k + 1, accepted, pos + skip)
+                end = Lexicon._end(elements, k + 1, occurrences, info, pos + skip, stop)
                 if end >= 0:
                     return end
             return -1
-        if pos < len(accepted) and element in accepted[pos]:
-            return Lexicon._end(elements, k + 1, accepted, pos + 1)
+        if pos < stop and element in info[occurrences[pos]][0]:
+            return Lexicon._end(elements, k + 1, occurrences, info, pos + 1, stop)
         return -1
 
-    def matches(self, text: str) -> dict[int, str]:
-        """Pattern id -> surface form of its first match in the text."""
-        words = tokens(text)
-        cached = self._accepts.get
-        accepted = [cached(w) for w in words]
-        for i, found_set in enumerate(accepted):
-            if found_set is None:
-                accepted[i] = self._accepted(words[i])
-        hits = [(i, elements_here) for i, elements_here in enumerate(accepted) if elements_here]  # most are empty
-        if not hits:
-            return {}
-        present = frozenset().union(*(elements_here for _, elements_here in hits))
-        found: dict[int, str] = {}
-        patterns, starting = self._patterns, self._starting
-        for i, elements_here in hits:
-            for eid in elements_here:
-                for pid in starting.get(eid, ()):
+    def tokens_of(self, chunks: Tokens) -> Tokens:
+        """The lexicon's tokens of a batch split at whitespace (pipeline.tokens)."""
+        return retokenize(chunks, self._chunk_tokens)
+
+    def matches_batch(self, batch: Tokens) -> list[dict[int, str]]:
+        """Per text: pattern id -> surface form of its first match. Only tokens where some pattern starts are
+        visited, found with one array lookup for the whole batch; a pattern never spans two texts."""
+        distinct, occurrences, lengths = batch
+        info = [self._token_info(token) for token in distinct]
+        accepted = [element_ids for element_ids, _ in info]
+        starts_here = np.fromiter((bool(starters) for _, starters in info), dtype=bool, count=len(info))
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        hits = np.flatnonzero(starts_here[occurrences])
+        hits_per_text = np.searchsorted(hits, bounds)
+        occurrence_list, hit_list = occurrences.tolist(), hits.tolist()
+        bounds, hits_per_text = bounds.tolist(), hits_per_text.tolist()
+        every_text: list[dict[int, str]] = []
+        for t in range(len(lengths)):
+            found: dict[int, str] = {}
+            start, stop = bounds[t], bounds[t + 1]
+            present = None  # every element id the text's tokens satisfy: a pattern needing others cannot match
+            for pos in hit_list[hits_per_text[t]:hits_per_text[t + 1]]:
+                token = occurrence_list[pos]
+                for pid, pattern in info[token][1]:
                     if pid in found:
                         continue
-                    elements, required = patterns[pid][3], patterns[pid][4]
-                    if len(elements) == 1:
-                        found[pid] = words[i]
-                    elif required <= present:
-                        end = self._end(elements, 1, accepted, i + 1)
+                    if pattern is None:
+                        found[pid] = distinct[token]
+                        continue
+                    if present is None:
+                        present = frozenset().union(*map(accepted.__getitem__, set(occurrence_list[start:stop])))
+                    elements, required = pattern
+                    if required <= present:
+                        end = self._end(elements, 1, occurrence_list, info, pos + 1, stop)
                         if end >= 0:
-                            found[pid] = " ".join(words[i:end])
-        return found
+                            found[pid] = " ".join(distinct[o] for o in occurrence_list[pos:end])
+            every_text.append(found)
+        return every_text
+
+    def analyse_chunks(self, chunks: Tokens) -> list[Analysis]:
+        """`analyse` for every text of a batch split at whitespace (pipeline.tokens)."""
+        return [self._analysis(found) for found in self.matches_batch(self.tokens_of(chunks))]
 
     def analyse(self, text: str) -> Analysis:
+        return self.analyse_chunks(split_batch([text]))[0]
+
+    def _analysis(self, matches: dict[int, str]) -> Analysis:
         context = elsewhere = 0
         found: dict[int, list] = {}  # theme -> [anchored, veto, {surface: weight}]
         patterns = self._patterns
-        for pid, surface in self.matches(text).items():
+        for pid, surface in matches.items():
             kind, k, weight = patterns[pid][:3]
             if kind == _CONTEXT:
                 context += 1
@@ -244,8 +269,11 @@ class Lexicon:
     def features(self, analyses: list[Analysis]) -> np.ndarray:
         width = FEATURES_PER_THEME * len(self.theme_ids) + GLOBAL_FEATURES
         out = np.zeros((len(analyses), width))
+        nothing_fires = self.min_score > 0  # an unmatched theme then leaves its columns zero
         for i, analysis in enumerate(analyses):
             for k, m in enumerate(analysis.themes):
+                if m is NO_MATCH and nothing_fires:
+                    continue
                 base = FEATURES_PER_THEME * k
                 out[i, base] = min(m.score, SCORE_CAP) / SCORE_CAP
                 out[i, base + 1] = m.anchored
@@ -286,7 +314,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         return feature_mask(len(self.spec["themes"]), self.kinds)
 
     def transform(self, texts):
-        return self.from_analyses([self.lexicon_.analyse(t) for t in texts])
+        return self.from_analyses(self.lexicon_.analyse_chunks(split_batch(list(texts))))
 
     def from_analyses(self, analyses: list[Analysis]) -> np.ndarray:
         return self.lexicon_.features(analyses)[:, self.mask()]

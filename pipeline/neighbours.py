@@ -27,7 +27,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from pipeline.wordngrams import Tokens, WordNgramTfidf, compact_for_saving, select_texts
+from pipeline.tokens import Tokens, select_texts
+from pipeline.wordngrams import WordNgramTfidf, compact_for_saving
 
 SIMILARITY_CHUNK = 2000  # query rows per sparse product: bounds the similarity matrix held at once
 _DERIVED = ("_fast", "_transposed")  # rebuilt from the fitted state, never saved

@@ -10,38 +10,13 @@ vectorizer itself.
 
 from __future__ import annotations
 
-from itertools import chain
-from typing import NamedTuple
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from pipeline.tokens import ChunkMemo, Tokens, chunk_safe_pattern, number_tokens, retokenize, split_batch
+
 _UNKNOWN = -1
-
-
-class Tokens(NamedTuple):
-    """A tokenized batch: its distinct tokens (first-seen order), each occurrence's index into them, and each
-    text's token count. Per-token work can then run once per distinct token, and the rest as array operations;
-    vectorizers that tokenize alike can share it."""
-    distinct: list[str]
-    occurrences: np.ndarray
-    lengths: np.ndarray
-
-
-def number_tokens(token_lists: list[list[str]]) -> Tokens:
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-    every_token = list(chain.from_iterable(token_lists))
-    index = {token: i for i, token in enumerate(dict.fromkeys(every_token))}
-    occurrences = np.fromiter(map(index.__getitem__, every_token), dtype=np.int64, count=len(every_token))
-    return Tokens(list(index), occurrences, lengths)
-
-
-def select_texts(tokens: Tokens, rows: np.ndarray) -> Tokens:
-    """The tokens of the texts at `rows` (ascending), as if only those texts had been split."""
-    chosen = np.zeros(len(tokens.lengths), dtype=bool)
-    chosen[rows] = True
-    return Tokens(tokens.distinct, tokens.occurrences[np.repeat(chosen, tokens.lengths)], tokens.lengths[rows])
 
 
 def compact_for_saving(vectorizer) -> None:
@@ -61,6 +36,9 @@ class WordNgramTfidf:
         if (vectorizer.analyzer != "word" or vectorizer.binary or not 1 <= min_n <= max_n <= 2
                 or not vectorizer.use_idf):
             raise ValueError("WordNgramTfidf: only word 1-2-grams with idf, counts not binary")
+        if vectorizer.tokenizer is None and not chunk_safe_pattern(vectorizer.token_pattern):
+            raise ValueError("WordNgramTfidf: only token patterns of word characters (a token with a space in it"
+                             " would read as a word pair)")
         self._stop_words = vectorizer.get_stop_words() or frozenset()
         self._preprocess = preprocess = vectorizer.build_preprocessor()
         accents = vectorizer.strip_accents in ("unicode", "ascii")
@@ -68,6 +46,11 @@ class WordNgramTfidf:
             # ASCII text has no accents to strip: skip scikit-learn's per-text encode attempt.
             self._preprocess = lambda text: text.lower() if text.isascii() else preprocess(text)
         self._tokenize = vectorizer.build_tokenizer()
+        # Whether tokens may be found chunk by chunk (pipeline.tokens): scikit-learn's own preprocessing (the token
+        # pattern never spans whitespace, checked above). ASCII accent stripping is left out: it deletes characters
+        # such as U+1680, a space to str.split, which could join two words.
+        self.reads_chunks = (vectorizer.preprocessor is None and vectorizer.tokenizer is None
+                             and vectorizer.strip_accents in (None, "unicode"))
         # Two vectorizers with the same settings here split text into the same tokens (see `tokens`).
         self.token_settings = (vectorizer.strip_accents, vectorizer.lowercase, vectorizer.preprocessor,
                                vectorizer.tokenizer, vectorizer.token_pattern)
@@ -93,7 +76,19 @@ class WordNgramTfidf:
         self._pair_columns = np.array([column for _, column in pairs], dtype=np.int64)[order]
 
     def tokens(self, texts) -> Tokens:
+        if self.reads_chunks:
+            return self.tokens_of(split_batch(texts))
         return number_tokens([self._tokenize(self._preprocess(text)) for text in texts])
+
+    def tokens_of(self, chunks: Tokens) -> Tokens:
+        """The tokens of a batch already split at whitespace; only when `reads_chunks`."""
+        if not self.reads_chunks:
+            raise ValueError("WordNgramTfidf: this vectorizer's tokens may span whitespace; use tokens(texts)")
+        memo = getattr(self, "_chunk_tokens", None)
+        if memo is None:
+            tokenize, preprocess = self._tokenize, self._preprocess
+            memo = self._chunk_tokens = ChunkMemo(lambda chunk: tokenize(preprocess(chunk)))
+        return retokenize(chunks, memo)
 
     def transform(self, texts) -> sp.csr_matrix:
         return self.transform_tokens(self.tokens(texts))

@@ -1,4 +1,4 @@
-"""charngrams: the word-cached character n-gram TF-IDF equals scikit-learn's char_wb TF-IDF, and saves lean."""
+"""charngrams: the chunk-memoised character n-gram TF-IDF equals scikit-learn's char_wb TF-IDF, and saves lean."""
 
 import json
 
@@ -7,7 +7,6 @@ import pytest
 import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from pipeline import charngrams
 from pipeline.charngrams import CharNgramTfidf
 from pipeline.classify import article_text
 from pipeline.config import REPO_ROOT
@@ -31,13 +30,15 @@ def test_matrix_equals_sklearn_char_wb_tfidf_on_unseen_text(texts):
     assert list(ours.get_feature_names_out()) == list(reference.get_feature_names_out())
 
 
-def test_word_cache_stays_bounded_and_gives_the_same_matrix(texts, monkeypatch):
+def test_chunk_memo_stays_bounded_and_gives_the_same_matrix(texts):
     model = CharNgramTfidf(min_df=1).fit(texts[:200])
     expected = model.transform(texts[:50]).toarray()
-    monkeypatch.setattr(charngrams, "_CACHE_LIMIT", 10)
-    model._cache.clear()
+    model._chunk_columns.limit = 10
+    assert np.allclose(model.transform(texts[:50]).toarray(), expected)  # emptied first: made again from scratch
+    assert len(model._chunk_columns._made) > 10  # this batch's chunks, then emptied before the next one
     assert np.allclose(model.transform(texts[:50]).toarray(), expected)
-    assert len(model._cache) <= 10
+    assert np.allclose(model.transform(texts[:1]).toarray(), expected[:1])
+    assert len(model._chunk_columns._made) <= len(texts[0].split())
 
 
 def test_no_texts_give_an_empty_matrix(texts):
@@ -48,12 +49,12 @@ def test_no_texts_give_an_empty_matrix(texts):
 def test_skops_round_trip_drops_the_cache_and_keeps_the_matrix(texts, tmp_path):
     model = CharNgramTfidf().fit(texts[:300])
     expected = model.transform(texts[300:350]).toarray()
-    assert model._cache  # filled by fit and transform
+    assert model._chunk_columns._made  # filled by fit and transform
     sio.dump(model, tmp_path / "chars.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "chars.skops")
     assert "pipeline.charngrams.CharNgramTfidf" in untrusted
     loaded = sio.load(tmp_path / "chars.skops", trusted=untrusted)
-    assert not hasattr(loaded, "_cache")
+    assert not hasattr(loaded, "_chunk_columns")
     assert np.allclose(loaded.transform(texts[300:350]).toarray(), expected)
 
 

@@ -7,6 +7,7 @@ import pytest
 from pipeline.config import REPO_ROOT
 from pipeline.lexicon import Lexicon, parse_pattern, tokens
 from pipeline.themes import lexicon_spec, load_taxonomy
+from pipeline.tokens import split_batch
 
 TOY = {"min_score": 1.0, "context": ["ukrain*", "kyiv"], "elsewhere": ["gaza*"],
        "themes": [{"id": "ceasefire", "terms": [["ceasefire*", 1.0], ["cease fire", 1.0], ["pause", 0.5]],
@@ -86,3 +87,16 @@ def test_features_have_one_block_per_theme_plus_context(shipped):
     assert features.shape == (2, 4 * len(shipped.theme_ids) + 3)
     ceasefire = shipped.theme_ids.index("ceasefire")
     assert features[0, 4 * ceasefire + 3] == 1.0 and features[1].sum() == 0.0
+
+
+def test_a_batch_gives_each_text_its_own_analysis_and_no_phrase_spans_two_texts(shipped):
+    toy = Lexicon(TOY)
+    batch = ["Kyiv backs a cease", "fire holds; truce", "Ukraine's envoy", "",
+             "Ceasefire, cease-fire and truce in Kyiv"]
+    analyses = toy.analyse_chunks(split_batch(batch))
+    assert [a.themes[0].terms for a in analyses] == [(), (), (), (), ("ceasefire", "cease fire")]
+    assert analyses == [toy.analyse(text) for text in batch]
+    news = batch + [
+        "Putin rejects a ceasefire in Ukraine", "Евросоюз утвердил новый пакет санкций против России",
+        "EU weighs sanctions relief ~ as Kyiv seeks security guarantees"]
+    assert shipped.analyse_chunks(split_batch(news)) == [shipped.analyse(text) for text in news]

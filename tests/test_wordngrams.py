@@ -8,10 +8,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.classify import ThemeClassifier, article_text
 from pipeline.config import REPO_ROOT
-from pipeline.wordngrams import WordNgramTfidf, number_tokens, select_texts
+from pipeline.tokens import select_texts
+from pipeline.wordngrams import WordNgramTfidf
 
 ODD_TEXTS = ["", "   ", "a b c", "Ceasefire ceasefire CEASEFIRE talks talks", "Café naïve Zelenskyy — Élysée's envoy",
-             "Russia's 'shadow fleet' (tankers) / price-cap, 2025-11-26", "перемир'я та санкції проти Росії"]
+             "Russia's 'shadow fleet' (tankers) / price-cap, 2025-11-26", "перемир'я та санкції проти Росії",
+             "truce\u00a0talks\u1680resume\u3000in\tKyiv\n\u0301accent ´ ¨ ΟΔΟΣ ΣΑΣ"]
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,18 @@ def test_matrix_equals_the_vectorizers_transform_on_unseen_text(texts, settings)
     fitted_on, unseen = texts[::2], texts[1::2] + ODD_TEXTS
     vectorizer = TfidfVectorizer(**settings).fit(fitted_on)
     assert_same_matrix(WordNgramTfidf(vectorizer).transform(unseen), vectorizer.transform(unseen))
+
+
+@pytest.mark.parametrize("settings", [
+    {"ngram_range": (1, 2), "strip_accents": "ascii"},
+    {"ngram_range": (1, 2), "preprocessor": lambda text: text.replace(" ", "")},
+], ids=["ascii_accents_delete_unicode_spaces", "own_preprocessor"])
+def test_vectorizers_whose_tokens_may_span_whitespace_are_read_whole_and_still_equal(texts, settings):
+    fitted_on, unseen = texts[:300], texts[300:340] + ODD_TEXTS
+    vectorizer = TfidfVectorizer(**settings).fit(fitted_on)
+    fast = WordNgramTfidf(vectorizer)
+    assert not fast.reads_chunks
+    assert_same_matrix(fast.transform(unseen), vectorizer.transform(unseen))
 
 
 def test_repeated_words_and_pairs_are_counted_like_sklearn():
@@ -73,20 +87,13 @@ def test_stop_words_are_dropped_before_pairing_like_sklearn():
 
 
 @pytest.mark.parametrize("settings", [{"analyzer": "char"}, {"ngram_range": (1, 3)}, {"binary": True},
-                                      {"use_idf": False}],
-                         ids=["char_analyzer", "word_triples", "binary", "no_idf"])
+                                      {"use_idf": False}, {"token_pattern": r"(?u)\b\w[\w ]*\w\b"}],
+                         ids=["char_analyzer", "word_triples", "binary", "no_idf", "tokens_spanning_spaces"])
 def test_settings_it_cannot_reproduce_are_refused(texts, settings):
     vectorizer = TfidfVectorizer(**settings).fit(texts[:100])
-    with pytest.raises(ValueError, match="only word 1-2-grams"):
+    with pytest.raises(ValueError, match="only (word 1-2-grams|token patterns of word characters)"):
         WordNgramTfidf(vectorizer)
 
 
 def test_the_shipped_classifier_uses_it():
     assert isinstance(ThemeClassifier.load(REPO_ROOT / "models")._fast_words, WordNgramTfidf)
-
-
-def test_number_tokens_gives_distinct_tokens_in_first_seen_order_and_each_occurrence():
-    distinct, occurrences, lengths = number_tokens([["peace", "talks"], [], ["talks", "peace", "resume"]])
-    assert distinct == ["peace", "talks", "resume"]
-    assert occurrences.tolist() == [0, 1, 1, 0, 2] and lengths.tolist() == [2, 0, 3]
-    assert [len(part) for part in number_tokens([])] == [0, 0, 0]
