@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import IO
 
@@ -176,15 +177,19 @@ class ThemeClassifier:
         if self.gate is not None:
             labelled &= (outputs[:, len(self.themes)] >= self.gate)[:, None]
         predictions = []
+        themes = self.themes
+        # Python lists: reading NumPy rows element by element costs more than the rest of this loop.
+        score_rows, label_rows, any_label = probabilities.tolist(), labelled.tolist(), labelled.any(axis=1).tolist()
         for i, text in enumerate(texts):
             if is_cyrillic(text):
                 predictions.append(self._lexicon_prediction(analyses[i]))
                 continue
-            predictions.append(Prediction(
-                labels=[t for t, on in zip(self.themes, labelled[i], strict=True) if on],
-                scores={t: round(float(p), 4) for t, p in zip(self.themes, probabilities[i], strict=True)},
-                evidence=self._evidence(words_matrix, i, labelled[i], analyses[i]),
-            ))
+            scores = dict(zip(themes, [round(p, 4) for p in score_rows[i]], strict=True))
+            if not any_label[i]:
+                predictions.append(Prediction([], scores, {}))
+                continue
+            predictions.append(Prediction(list(compress(themes, label_rows[i])), scores,
+                                          self._evidence(words_matrix, i, labelled[i], analyses[i])))
         return predictions
 
     def _lexicon_prediction(self, analysis: Analysis) -> Prediction:
@@ -211,8 +216,6 @@ class ThemeClassifier:
         """Per labelled theme: lexicon terms found in the text, then the words and word pairs of the text
         that pushed the model's score up most (tf-idf x weight)."""
         evidence: dict[str, list[str]] = {}
-        if not labelled_row.any():
-            return evidence
         start, end = features.indptr[i], features.indptr[i + 1]  # CSR row slice: no per-row matrix copy
         indices, values = features.indices[start:end], features.data[start:end]
         for k, theme in enumerate(self.themes):
