@@ -11,6 +11,7 @@ such text, the lexicon was written for it.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sys
@@ -340,7 +341,13 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
         if not stack_path.exists():
             raise ModelError(f"classify: model {version!r} names a second stage but {stack_path} is missing")
         stack = _load_trusted(stack_path)
-    return ThemeClassifier(pipeline, card, stack)
+    classifier = ThemeClassifier(pipeline, card, stack)
+    # A loaded model stays for the life of the process (this cache). Freezing takes its objects, and the rest
+    # alive now, out of the cycle collector's full passes, which traversed them every few batches: 7.7 % of
+    # classify's time before, 0.9 % after (gc callbacks, 30,000 bench articles). The price: objects alive now
+    # that later become garbage cycles stay until the process ends.
+    gc.freeze()
+    return classifier
 
 
 def _load_trusted(path: Path):

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.tokens import ChunkMemo, Tokens, retokenize, split_batch
@@ -138,7 +140,17 @@ class Lexicon:
         self._starting: dict[int, list[int]] = {}
         for pid, pattern in enumerate(self._patterns):
             self._starting.setdefault(pattern[3][0], []).append(pid)
-        self._token_infos: dict[str, tuple[frozenset[int], tuple]] = {}
+        # Patterns of several elements, and the elements each requires: a batch finds the texts that hold all of
+        # a pattern's elements somewhere with two sparse products, so only those are tried word by word.
+        self._multi_ids = np.array([pid for pid, p in enumerate(self._patterns) if len(p[3]) > 1], dtype=np.int64)
+        required = [self._patterns[pid][4] for pid in self._multi_ids]
+        self._required_sizes = np.array([len(r) for r in required], dtype=np.int64)
+        self._elements_by_multi = sp.csr_matrix(
+            (np.ones(int(self._required_sizes.sum())),
+             np.array([e for r in required for e in sorted(r)], dtype=np.int64),
+             np.concatenate([[0], np.cumsum(self._required_sizes)])),
+            shape=(len(required), len(self._element_ids))).T.tocsr()
+        self._token_infos: dict[str, tuple] = {}
         self._chunk_tokens = ChunkMemo(lambda chunk: TOKEN.findall(normalise(chunk)))
 
     def _add(self, kind: int, theme: int, weight: float, pattern: str) -> None:
@@ -149,9 +161,10 @@ class Lexicon:
         self._seen.add((theme, elements))
         self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
 
-    def _token_info(self, token: str) -> tuple[frozenset[int], tuple]:
-        """The element ids a token satisfies, and the patterns that may start at it: (pattern id, its elements
-        and the element ids it requires, or None for a one-element pattern, which the token completes alone)."""
+    def _token_info(self, token: str) -> tuple[frozenset[int], tuple, tuple[int, ...], frozenset[int]]:
+        """The element ids a token satisfies; the patterns that may start at it, (pattern id, its elements and the
+        element ids it requires, or None for a one-element pattern, which the token completes alone); of those, the
+        one-element patterns' ids, and the others' ids."""
         found = self._token_infos.get(token)
         if found is None:
             ids = set()
@@ -168,7 +181,9 @@ class Lexicon:
                              for eid in accepted for pid in self._starting.get(eid, ()))
             if len(self._token_infos) >= _CACHE_LIMIT:
                 self._token_infos.clear()
-            found = self._token_infos[token] = (accepted, starters)
+            singles = tuple(pid for pid, pattern in starters if pattern is None)
+            multis = frozenset(pid for pid, pattern in starters if pattern is not None)
+            found = self._token_infos[token] = (accepted, starters, singles, multis)
         return found
 
     @staticmethod
@@ -193,38 +208,62 @@ class Lexicon:
 
     def matches_batch(self, batch: Tokens) -> list[dict[int, str]]:
         """Per text: pattern id -> surface form of its first match. Only tokens where some pattern starts are
-        visited, found with one array lookup for the whole batch; a pattern never spans two texts."""
+        visited, found with one array lookup for the whole batch, and a pattern of several elements is tried only
+        in texts that hold all of them; a pattern never spans two texts."""
         distinct, occurrences, lengths = batch
         info = [self._token_info(token) for token in distinct]
-        accepted = [element_ids for element_ids, _ in info]
-        starts_here = np.fromiter((bool(starters) for _, starters in info), dtype=bool, count=len(info))
+        starts_here = np.fromiter((bool(starters) for _, starters, _, _ in info), dtype=bool, count=len(info))
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         hits = np.flatnonzero(starts_here[occurrences])
         hits_per_text = np.searchsorted(hits, bounds)
-        occurrence_list, hit_list = occurrences.tolist(), hits.tolist()
-        bounds, hits_per_text = bounds.tolist(), hits_per_text.tolist()
+        allowed_pids, allowed_per_text = self._complete_multis(info, occurrences, bounds)
+        occurrence_list, hit_list, allowed_list = occurrences.tolist(), hits.tolist(), allowed_pids.tolist()
+        bounds, hits_per_text, allowed_per_text = bounds.tolist(), hits_per_text.tolist(), allowed_per_text.tolist()
         every_text: list[dict[int, str]] = []
         for t in range(len(lengths)):
             found: dict[int, str] = {}
-            start, stop = bounds[t], bounds[t + 1]
-            present = None  # every element id the text's tokens satisfy: a pattern needing others cannot match
+            stop = bounds[t + 1]
+            allowed = set(allowed_list[allowed_per_text[t]:allowed_per_text[t + 1]])
             for pos in hit_list[hits_per_text[t]:hits_per_text[t + 1]]:
                 token = occurrence_list[pos]
-                for pid, pattern in info[token][1]:
+                _, starters, singles, multis = info[token]
+                if not multis or multis.isdisjoint(allowed):
+                    for pid in singles:
+                        if pid not in found:
+                            found[pid] = distinct[token]
+                    continue
+                for pid, pattern in starters:  # in the order of `starters`, so the first match wins as ever
                     if pid in found:
                         continue
                     if pattern is None:
                         found[pid] = distinct[token]
-                        continue
-                    if present is None:
-                        present = frozenset().union(*map(accepted.__getitem__, set(occurrence_list[start:stop])))
-                    elements, required = pattern
-                    if required <= present:
-                        end = self._end(elements, 1, occurrence_list, info, pos + 1, stop)
+                    elif pid in allowed:
+                        end = self._end(pattern[0], 1, occurrence_list, info, pos + 1, stop)
                         if end >= 0:
                             found[pid] = " ".join(distinct[o] for o in occurrence_list[pos:end])
             every_text.append(found)
         return every_text
+
+    def _complete_multis(self, info: list, occurrences: np.ndarray,
+                         bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the several-element patterns whose elements all occur in a text, text after text, and where
+        each text's ids start (one more entry than texts)."""
+        n_texts, n_tokens = len(bounds) - 1, len(info)
+        element_counts = np.fromiter((len(accepted) for accepted, _, _, _ in info), dtype=np.int64, count=n_tokens)
+        elements_by_token = sp.csr_matrix(
+            (np.ones(int(element_counts.sum())),
+             np.fromiter(chain.from_iterable(accepted for accepted, _, _, _ in info), dtype=np.int64,
+                         count=int(element_counts.sum())),
+             np.concatenate([[0], np.cumsum(element_counts)])),
+            shape=(n_tokens, len(self._element_ids)))
+        tokens_by_text = sp.csr_matrix((np.ones(len(occurrences)), occurrences, bounds), shape=(n_texts, n_tokens))
+        present = (tokens_by_text @ elements_by_token).tocsr()
+        present.data[:] = 1.0
+        held = (present @ self._elements_by_multi).tocsr()  # per text and pattern: how many of its elements occur
+        complete = held.data == self._required_sizes[held.indices]
+        text_of_entry = np.repeat(np.arange(n_texts), np.diff(held.indptr))
+        return (self._multi_ids[held.indices[complete]],
+                np.searchsorted(text_of_entry[complete], np.arange(n_texts + 1)))
 
     def analyse_chunks(self, chunks: Tokens) -> list[Analysis]:
         """`analyse` for every text of a batch split at whitespace (pipeline.tokens)."""
