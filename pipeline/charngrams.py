@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize
 
 from pipeline.tokens import ChunkMemo, Tokens, split_batch
 
@@ -62,7 +63,14 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
     def transform_chunks(self, chunks: Tokens) -> sp.csr_matrix:
         """`transform` of a batch already split at whitespace (pipeline.tokens)."""
         counts = self._counts(chunks)
-        return self.tfidf_.transform(counts) if counts.shape[0] else counts
+        if not counts.shape[0]:
+            return counts
+        # What self.tfidf_.transform computes (sublinear tf, idf, l2), in place on a matrix made for this call:
+        # scikit-learn copies it and multiplies by a diagonal matrix, a sixth of classify's work on characters.
+        np.log(counts.data, counts.data)
+        counts.data += 1
+        counts.data *= self.tfidf_.idf_[counts.indices]
+        return normalize(counts, norm="l2", copy=False)
 
     def _counts(self, chunks: Tokens) -> sp.csr_matrix:
         """(texts x chunks of the batch) @ (chunks x n-grams). A chunk's words are whitespace-separated after lower

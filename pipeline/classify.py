@@ -344,7 +344,7 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     classifier = ThemeClassifier(pipeline, card, stack)
     # A loaded model stays for the life of the process (this cache). Freezing takes its objects, and the rest
     # alive now, out of the cycle collector's full passes, which traversed them every few batches: 7.7 % of
-    # classify's time before, 0.9 % after (gc callbacks, 30,000 bench articles). The price: objects alive now
+    # classify's time before, 0.8 % after (gc callbacks, 30,000 bench articles). The price: objects alive now
     # that later become garbage cycles stay until the process ends.
     gc.freeze()
     return classifier
