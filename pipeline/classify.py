@@ -11,6 +11,7 @@ such text, the lexicon was written for it.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import re
@@ -347,7 +348,15 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     # classify's time before, 0.8 % after (gc callbacks, 30,000 bench articles). The price: objects alive now
     # that later become garbage cycles stay until the process ends.
     gc.freeze()
+    _unfreeze_at_exit()
     return classifier
+
+
+@lru_cache(maxsize=1)
+def _unfreeze_at_exit() -> None:
+    """Let the collector see frozen objects again at exit: extension types (DuckDB's) report the objects still
+    alive then as leaks."""
+    atexit.register(gc.unfreeze)
 
 
 def _load_trusted(path: Path):

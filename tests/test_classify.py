@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -172,3 +174,14 @@ def test_a_missing_second_stage_file_is_a_clear_error(tmp_path):
     (tmp_path / version / "neighbours.skops").unlink()
     with pytest.raises(ModelError, match="second stage .*missing"):
         ThemeClassifier.load(tmp_path, version)
+
+
+def test_a_process_that_loaded_a_model_exits_without_duckdb_reporting_leaks(tmp_path):
+    # Loading freezes the objects alive then (gc.freeze); left frozen at exit, DuckDB's bindings report them.
+    script = ("import duckdb; duckdb.connect().execute('select 1').fetchall()\n"
+              "from pipeline.classify import ThemeClassifier\n"
+              "from pipeline.config import REPO_ROOT\n"
+              "ThemeClassifier.load(REPO_ROOT / 'models').predict(['Kyiv and Moscow agree a ceasefire'])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "leaked" not in done.stderr
