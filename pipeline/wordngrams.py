@@ -10,6 +10,8 @@ vectorizer itself.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
@@ -39,7 +41,7 @@ class WordNgramTfidf:
         if vectorizer.tokenizer is None and not chunk_safe_pattern(vectorizer.token_pattern):
             raise ValueError("WordNgramTfidf: only token patterns of word characters (a token with a space in it"
                              " would read as a word pair)")
-        self._stop_words = vectorizer.get_stop_words() or frozenset()
+        self._stop_words = frozenset(vectorizer.get_stop_words() or ())
         self._preprocess = preprocess = vectorizer.build_preprocessor()
         accents = vectorizer.strip_accents in ("unicode", "ascii")
         if vectorizer.preprocessor is None and vectorizer.lowercase and accents:
@@ -97,11 +99,11 @@ class WordNgramTfidf:
         """The matrix of a batch that `tokens` (this or an alike vectorizer's) split up."""
         distinct, occurrences, lengths = tokens
         n_texts = len(lengths)
-        lookup = self._word_ids.get
-        distinct_ids = np.fromiter((lookup(token, _UNKNOWN) for token in distinct), dtype=np.int64, count=len(distinct))
+        distinct_ids = np.fromiter(map(self._word_ids.get, distinct, repeat(_UNKNOWN)), dtype=np.int64,
+                                   count=len(distinct))
         doc = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
         if self._stop_words:  # scikit-learn drops stop words before pairing, so their neighbours become a pair
-            stop = np.fromiter((token in self._stop_words for token in distinct), dtype=bool, count=len(distinct))
+            stop = np.fromiter(map(self._stop_words.__contains__, distinct), dtype=bool, count=len(distinct))
             kept = ~stop[occurrences]
             occurrences, doc = occurrences[kept], doc[kept]
         ids = distinct_ids[occurrences]
