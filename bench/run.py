@@ -505,6 +505,15 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
+def host_probe_s() -> float:
+    """Seconds for a plain Python loop of 10 million additions: this shared host's speed drifts up to 2x within a
+    day, so each benchmark row says how fast the host was just before it."""
+    started, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - started, 2)
+
+
 def versions() -> dict:
     import pipeline
 
@@ -539,10 +548,11 @@ def main() -> None:
     results, started = [], time.perf_counter()
     try:
         for name in chosen:
+            probe = host_probe_s()
             t0 = time.perf_counter()
-            print(f"bench: {name} ...", flush=True)
+            print(f"bench: {name} ... (host probe {probe} s)", flush=True)
             for r in BENCHES[name](args.scale, work):
-                r["bench"], r["wall_s"] = name, round(time.perf_counter() - t0, 1)
+                r["bench"], r["wall_s"], r["host_probe_s"] = name, round(time.perf_counter() - t0, 1), probe
                 results.append(r)
     finally:
         shutil.rmtree(work, ignore_errors=True)
