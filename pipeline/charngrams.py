@@ -3,7 +3,7 @@
 scikit-learn's `char_wb` analyzer builds every n-gram of every text in pure Python (about 1,800 texts/s
 here). `char_wb` n-grams never cross a word boundary, so a text's n-grams are the concatenation of its
 words' n-grams, and so of its whitespace-separated chunks' n-grams: this transformer finds each distinct chunk's
-vocabulary columns once (remembered across batches, bounded: pipeline.tokens.ChunkMemo) and gets the counts as one
+vocabulary columns once (remembered across batches, bounded: pipeline.tokens.BatchMemo) and gets the counts as one
 sparse product, (texts x chunks) @ (chunks x n-grams). The matrix equals
 CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same settings (tested).
 """
@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
-from pipeline.tokens import ChunkMemo, Tokens, split_batch
+from pipeline.tokens import BatchMemo, Tokens, split_batch
 
 _NO_COLUMNS = np.zeros(0, dtype=np.int32)
 _DERIVED = ("_preprocess", "_analyse_word", "_chunk_columns", "_columns")  # rebuilt from the fitted state, never saved
@@ -78,7 +78,7 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         each chunk's n-gram columns are found once and remembered across batches."""
         memo = getattr(self, "_chunk_columns", None)
         if memo is None:
-            memo = self._chunk_columns = ChunkMemo(self._columns_of_chunk)
+            memo = self._chunk_columns = BatchMemo(self._columns_of_chunk)
         columns = memo(chunks.distinct)
         ngram_counts = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
         chunks_by_ngrams = sp.csr_matrix(

@@ -162,10 +162,7 @@ class ThemeClassifier:
             return []
         chunks = split_batch(texts)  # split at whitespace once; each block tokenizes only the distinct chunks
         analyses = self.lexicon.analyse_chunks(chunks)
-        tokens = None
-        if self._fast_words is not None:
-            fast = self._fast_words
-            tokens = fast.tokens_of(chunks) if fast.reads_chunks else fast.tokens(texts)
+        tokens = self._fast_words.tokens(texts, chunks) if self._fast_words is not None else None
         words_matrix = self._fast_words.transform_tokens(tokens) if tokens is not None else self._words_transform(texts)
         matrices = [words_matrix] + [transform(texts, chunks) for transform in self._text_transforms]
         matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))

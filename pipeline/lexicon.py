@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from pipeline.tokens import ChunkMemo, Tokens, retokenize, split_batch
+from pipeline.tokens import BatchMemo, Tokens, retokenize, split_batch
 
 GAP_TOKENS = 3
 MIN_STEM = 3
@@ -34,7 +34,6 @@ TOKEN = re.compile(r"\w+")
 _APOSTROPHES = str.maketrans({"'": None, "\u2019": None, "\u02bc": None, "`": None, "\u2018": None,
                               "\u0451": "\u0435"})  # ё -> е
 _PATTERN_TOKEN = re.compile(r"^\w+\*?$")
-_CACHE_LIMIT = 200_000
 GAP = -1
 
 
@@ -150,8 +149,8 @@ class Lexicon:
              np.array([e for r in required for e in sorted(r)], dtype=np.int64),
              np.concatenate([[0], np.cumsum(self._required_sizes)])),
             shape=(len(required), len(self._element_ids))).T.tocsr()
-        self._token_infos: dict[str, tuple] = {}
-        self._chunk_tokens = ChunkMemo(lambda chunk: TOKEN.findall(normalise(chunk)))
+        self._token_infos = BatchMemo(self._token_info)
+        self._chunk_tokens = BatchMemo(tokens)
 
     def _add(self, kind: int, theme: int, weight: float, pattern: str) -> None:
         elements = tuple(GAP if kind_ == "gap" else self._element_ids.setdefault((kind_, value), len(self._element_ids))
@@ -162,29 +161,24 @@ class Lexicon:
         self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
 
     def _token_info(self, token: str) -> tuple[frozenset[int], tuple, tuple[int, ...], frozenset[int]]:
-        """The element ids a token satisfies; the patterns that may start at it, (pattern id, its elements and the
-        element ids it requires, or None for a one-element pattern, which the token completes alone); of those, the
-        one-element patterns' ids, and the others' ids."""
-        found = self._token_infos.get(token)
-        if found is None:
-            ids = set()
-            if token in self._exact:
-                ids.add(self._exact[token])
-            for length in self._prefix_lengths:
-                if length > len(token):
-                    break
-                eid = self._prefix.get(token[:length])
-                if eid is not None:
-                    ids.add(eid)
-            accepted = frozenset(ids)
-            starters = tuple((pid, None if len(self._patterns[pid][3]) == 1 else self._patterns[pid][3:5])
-                             for eid in accepted for pid in self._starting.get(eid, ()))
-            if len(self._token_infos) >= _CACHE_LIMIT:
-                self._token_infos.clear()
-            singles = tuple(pid for pid, pattern in starters if pattern is None)
-            multis = frozenset(pid for pid, pattern in starters if pattern is not None)
-            found = self._token_infos[token] = (accepted, starters, singles, multis)
-        return found
+        """The element ids a token satisfies; the patterns that may start at it, (pattern id, its elements, or None
+        for a one-element pattern, which the token completes alone); of those, the one-element patterns' ids, and
+        the others' ids. Kept per token by `_token_infos`."""
+        ids = set()
+        if token in self._exact:
+            ids.add(self._exact[token])
+        for length in self._prefix_lengths:
+            if length > len(token):
+                break
+            eid = self._prefix.get(token[:length])
+            if eid is not None:
+                ids.add(eid)
+        accepted = frozenset(ids)
+        starters = tuple((pid, None if len(self._patterns[pid][3]) == 1 else self._patterns[pid][3])
+                         for eid in accepted for pid in self._starting.get(eid, ()))
+        singles = tuple(pid for pid, elements in starters if elements is None)
+        multis = frozenset(pid for pid, elements in starters if elements is not None)
+        return accepted, starters, singles, multis
 
     @staticmethod
     def _end(elements: tuple[int, ...], k: int, occurrences: list[int], info: list, pos: int, stop: int) -> int:
@@ -211,7 +205,7 @@ class Lexicon:
         visited, found with one array lookup for the whole batch, and a pattern of several elements is tried only
         in texts that hold all of them; a pattern never spans two texts."""
         distinct, occurrences, lengths = batch
-        info = [self._token_info(token) for token in distinct]
+        info = self._token_infos(distinct)
         starts_here = np.fromiter((bool(starters) for _, starters, _, _ in info), dtype=bool, count=len(info))
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         hits = np.flatnonzero(starts_here[occurrences])
@@ -232,13 +226,13 @@ class Lexicon:
                         if pid not in found:
                             found[pid] = distinct[token]
                     continue
-                for pid, pattern in starters:  # in the order of `starters`, so the first match wins as ever
+                for pid, elements in starters:  # in the order of `starters`, so the first match wins as ever
                     if pid in found:
                         continue
-                    if pattern is None:
+                    if elements is None:
                         found[pid] = distinct[token]
                     elif pid in allowed:
-                        end = self._end(pattern[0], 1, occurrence_list, info, pos + 1, stop)
+                        end = self._end(elements, 1, occurrence_list, info, pos + 1, stop)
                         if end >= 0:
                             found[pid] = " ".join(distinct[o] for o in occurrence_list[pos:end])
             every_text.append(found)

@@ -44,7 +44,7 @@ def select_texts(tokens: Tokens, rows: np.ndarray) -> Tokens:
     return Tokens(tokens.distinct, tokens.occurrences[np.repeat(chosen, tokens.lengths)], tokens.lengths[rows])
 
 
-CHUNK_MEMO_LIMIT = 200_000  # chunks a reader remembers; a few thousand are new in a batch of 1,000 news items
+MEMO_LIMIT = 200_000  # strings a memo remembers; a few thousand are new in a batch of 1,000 news items
 # Token patterns that can never match whitespace or across it: a reader using one may read chunks.
 _WORD_CLASS_ONLY = re.compile(r"^(\(\?u\))?(\\b)?(\\w)+\+?(\\b)?$")
 
@@ -59,31 +59,30 @@ def chunk_safe_pattern(pattern: str) -> bool:
     return bool(_WORD_CLASS_ONLY.match(pattern))
 
 
-class ChunkMemo:
-    """What a reader makes of each chunk, kept across batches: news repeats its words, so most chunks of a batch
-    were seen before. Bounded: emptied before a batch once it holds `limit` chunks."""
+class BatchMemo:
+    """What a reader makes of each distinct string of a batch (a chunk, a token), kept across batches: news
+    repeats its words, so most of a batch's strings were seen before. Bounded: emptied before a batch once it
+    holds `limit` strings."""
 
-    def __init__(self, make: Callable[[str], object], limit: int = CHUNK_MEMO_LIMIT):
+    def __init__(self, make: Callable[[str], object], limit: int = MEMO_LIMIT):
         self.make = make
         self.limit = limit
         self._made: dict[str, object] = {}
 
-    def __call__(self, chunks: list[str]) -> list:
+    def __call__(self, strings: list[str]) -> list:
         made = self._made
         if len(made) >= self.limit:
             made.clear()
-        found = list(map(made.get, chunks))
+        found = list(map(made.get, strings))
         for i in [i for i, value in enumerate(found) if value is None]:
-            found[i] = made[chunks[i]] = self.make(chunks[i])
+            found[i] = made[strings[i]] = self.make(strings[i])
         return found
 
 
-def retokenize(chunks: Tokens, split_chunk: Callable[[str], list[str]] | ChunkMemo) -> Tokens:
-    """The tokens `split_chunk` gives each text, as if it had split every text whole; it runs once per distinct
-    chunk (or not at all for chunks a ChunkMemo has seen). `split_chunk(a + " " + b)` must equal
-    `split_chunk(a) + split_chunk(b)` for this to hold."""
-    made = split_chunk(chunks.distinct) if isinstance(split_chunk, ChunkMemo) else map(split_chunk, chunks.distinct)
-    per_chunk = number_tokens(list(made))
+def retokenize(chunks: Tokens, split_chunk: BatchMemo) -> Tokens:
+    """The tokens a memo's splitter gives each text, as if it had split every text whole; it runs only for
+    distinct chunks the memo has not seen. `split(a + " " + b)` must equal `split(a) + split(b)` for this to hold."""
+    per_chunk = number_tokens(split_chunk(chunks.distinct))
     chunk_start = np.concatenate([[0], np.cumsum(per_chunk.lengths)])[:-1]
     tokens_here = per_chunk.lengths[chunks.occurrences]  # tokens of each chunk occurrence
     first = np.repeat(chunk_start[chunks.occurrences], tokens_here)

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from pipeline.tokens import ChunkMemo, Tokens, chunk_safe_pattern, number_tokens, retokenize, split_batch
+from pipeline.tokens import BatchMemo, Tokens, chunk_safe_pattern, number_tokens, retokenize, split_batch
 
 _UNKNOWN = -1
 
@@ -77,20 +77,15 @@ class WordNgramTfidf:
         self._pair_keys = keys[order]
         self._pair_columns = np.array([column for _, column in pairs], dtype=np.int64)[order]
 
-    def tokens(self, texts) -> Tokens:
-        if self.reads_chunks:
-            return self.tokens_of(split_batch(texts))
-        return number_tokens([self._tokenize(self._preprocess(text)) for text in texts])
-
-    def tokens_of(self, chunks: Tokens) -> Tokens:
-        """The tokens of a batch already split at whitespace; only when `reads_chunks`."""
+    def tokens(self, texts, chunks: Tokens | None = None) -> Tokens:
+        """The batch's tokens; from its whitespace chunks (`chunks`, or split here) where `reads_chunks`."""
         if not self.reads_chunks:
-            raise ValueError("WordNgramTfidf: this vectorizer's tokens may span whitespace; use tokens(texts)")
+            return number_tokens([self._tokenize(self._preprocess(text)) for text in texts])
         memo = getattr(self, "_chunk_tokens", None)
         if memo is None:
             tokenize, preprocess = self._tokenize, self._preprocess
-            memo = self._chunk_tokens = ChunkMemo(lambda chunk: tokenize(preprocess(chunk)))
-        return retokenize(chunks, memo)
+            memo = self._chunk_tokens = BatchMemo(lambda chunk: tokenize(preprocess(chunk)))
+        return retokenize(split_batch(texts) if chunks is None else chunks, memo)
 
     def transform(self, texts) -> sp.csr_matrix:
         return self.transform_tokens(self.tokens(texts))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.lexicon import normalise
-from pipeline.tokens import ChunkMemo, chunk_safe_pattern, number_tokens, retokenize, split_batch
+from pipeline.tokens import BatchMemo, chunk_safe_pattern, number_tokens, retokenize, split_batch
 
 # Unicode spaces (no-break, ogham, ideographic, tab, newline), a combining accent after a space, characters whose
 # compatibility form holds a space (´ ¨), Greek final sigma, Cyrillic apostrophes, empty and blank texts.
@@ -31,19 +31,19 @@ def token_lists(tokens):
 @pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
 def test_tokens_read_chunk_by_chunk_equal_the_tokens_of_each_whole_text(reader):
     texts = ODD_TEXTS + [" ".join(ODD_TEXTS), "talks " * 30]
-    assert token_lists(retokenize(split_batch(texts), reader)) == [reader(text) for text in texts]
+    assert token_lists(retokenize(split_batch(texts), BatchMemo(reader))) == [reader(text) for text in texts]
 
 
 def test_a_memo_gives_the_same_tokens_stays_bounded_and_makes_each_chunk_once_until_emptied():
     made = []
-    memo = ChunkMemo(lambda chunk: made.append(chunk) or WORDS.findall(chunk.lower()), limit=5)
+    memo = BatchMemo(lambda chunk: made.append(chunk) or WORDS.findall(chunk.lower()), limit=5)
     batch = split_batch(["Peace talks resume in Geneva", "peace talks stall", "Talks resume"])
-    expected = token_lists(retokenize(batch, READERS["sklearn_words"]))
+    expected = token_lists(retokenize(batch, BatchMemo(READERS["sklearn_words"])))
     assert token_lists(retokenize(batch, memo)) == expected
     assert sorted(made) == sorted(batch.distinct)  # every distinct chunk once, repeats taken from the batch
     assert token_lists(retokenize(batch, memo)) == expected
     assert len(made) == 2 * len(batch.distinct)  # held more than `limit`: emptied before the second batch
-    small = ChunkMemo(str.split, limit=100)
+    small = BatchMemo(str.split, limit=100)
     small(["a", "b"]), small(["a", "c"])
     assert len(small._made) == 3
 
@@ -59,4 +59,4 @@ def test_number_tokens_gives_distinct_tokens_in_first_seen_order_and_each_occurr
     assert distinct == ["peace", "talks", "resume"]
     assert occurrences.tolist() == [0, 1, 1, 0, 2] and lengths.tolist() == [2, 0, 3]
     assert [len(part) for part in number_tokens([])] == [0, 0, 0]
-    assert [len(part) for part in retokenize(split_batch([]), str.split)] == [0, 0, 0]
+    assert [len(part) for part in retokenize(split_batch([]), BatchMemo(str.split))] == [0, 0, 0]
