@@ -30,3 +30,9 @@ def test_readme_names_the_classify_model_and_what_the_other_models_measured_in_t
     assert classify["details"]["model_version"] in row and f"{classify['baseline']:,.0f}/s" in row
     for version, rate in classify["details"]["other_versions_articles_per_s"].items():
         assert f"{version} in the same run {rate:,.0f}/s" in row
+
+
+def test_the_classify_and_end_to_end_rows_name_the_host_probe_of_their_run():
+    results = {r["name"]: r for r in json.loads((BENCH / "results.json").read_text())["results"]}
+    for name in ("classify", "end_to_end"):
+        assert f"host probe {results[name]['host_probe_s']} s" in table_row(ROWS[name]), name
