@@ -18,6 +18,8 @@ from itertools import chain, count
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class Tokens(NamedTuple):
@@ -50,8 +52,22 @@ _WORD_CLASS_ONLY = re.compile(r"^(\(\?u\))?(\\b)?(\\w)+\+?(\\b)?$")
 
 
 def split_batch(texts) -> Tokens:
-    """The whitespace-separated chunks of every text, numbered (see `Tokens`)."""
-    return number_tokens([text.split() for text in texts])
+    """The whitespace-separated chunks of every text, numbered (see `Tokens`): what `str.split()` gives, found by
+    Arrow's C kernels, which split a batch about three times faster than Python can. Arrow's whitespace is
+    Python's, code point for code point (a test holds that); text Arrow cannot hold (a lone surrogate, which
+    `json.loads` lets through) is split by Python."""
+    texts = list(texts)
+    try:
+        array = pa.array(texts, type=pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return number_tokens([text.split() for text in texts])
+    lists = pc.utf8_split_whitespace(array)
+    pieces = lists.flatten()
+    chunk = pc.not_equal(pc.binary_length(pieces), 0)  # Arrow leaves an empty piece inside a run of whitespace
+    text_of_chunk = pc.list_parent_indices(lists).filter(chunk).to_numpy()
+    encoded = pc.dictionary_encode(pieces.filter(chunk))  # numbers in first-seen order, as number_tokens does
+    return Tokens(encoded.dictionary.to_pylist(), encoded.indices.to_numpy().astype(np.int64),
+                  np.bincount(text_of_chunk, minlength=len(texts)))
 
 
 def chunk_safe_pattern(pattern: str) -> bool:

@@ -60,3 +60,18 @@ def test_number_tokens_gives_distinct_tokens_in_first_seen_order_and_each_occurr
     assert occurrences.tolist() == [0, 1, 1, 0, 2] and lengths.tolist() == [2, 0, 3]
     assert [len(part) for part in number_tokens([])] == [0, 0, 0]
     assert [len(part) for part in retokenize(split_batch([]), BatchMemo(str.split))] == [0, 0, 0]
+
+
+def test_a_batch_is_split_where_str_split_splits_it_for_every_code_point():
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = [f"a{chr(c)}b" for c in code_points]
+    assert token_lists(split_batch(texts)) == [text.split() for text in texts]
+
+
+def test_runs_of_whitespace_blank_texts_and_lone_surrogates_split_as_str_split_does():
+    texts = ODD_TEXTS + ["  lead and trail  ", "\t\n", "run \u2028\u3000 \x1c of  spaces"]
+    for batch in (texts, texts + ["json let a lone \ud800 surrogate through"]):  # the second: Python's split
+        split, expected = split_batch(batch), number_tokens([text.split() for text in batch])
+        assert split.distinct == expected.distinct  # the same numbering: first seen, first numbered
+        assert split.occurrences.tolist() == expected.occurrences.tolist()
+        assert split.lengths.tolist() == expected.lengths.tolist()
