@@ -161,11 +161,11 @@ class ThemeClassifier:
         if not texts:
             return []
         chunks = split_batch(texts)  # split at whitespace once; each block tokenizes only the distinct chunks
-        analyses = self.lexicon.analyse_chunks(chunks)
+        matches = self.lexicon.match_chunks(chunks)
         tokens = self._fast_words.tokens(texts, chunks) if self._fast_words is not None else None
         words_matrix = self._fast_words.transform_tokens(tokens) if tokens is not None else self._words_transform(texts)
         matrices = [words_matrix] + [transform(texts, chunks) for transform in self._text_transforms]
-        matrices.append(sp.csr_matrix(self._lexicon_step.from_analyses(analyses)))
+        matrices.append(sp.csr_matrix(self._lexicon_step.from_matches(matches)))
         features = sp.hstack([m * w if w != 1.0 else m for m, w in zip(matrices, self._block_weights, strict=True)],
                              format="csr")
         outputs = self._linear_outputs(features) if self._linear_outputs else self._clf.predict_proba(features)
@@ -181,14 +181,14 @@ class ThemeClassifier:
         score_rows, label_rows, any_label = probabilities.tolist(), labelled.tolist(), labelled.any(axis=1).tolist()
         for i, text in enumerate(texts):
             if is_cyrillic(text):
-                predictions.append(self._lexicon_prediction(analyses[i]))
+                predictions.append(self._lexicon_prediction(matches.analysis(i)))
                 continue
             scores = dict(zip(themes, [round(p, 4) for p in score_rows[i]], strict=True))
             if not any_label[i]:
                 predictions.append(Prediction([], scores, {}))
                 continue
             predictions.append(Prediction(list(compress(themes, label_rows[i])), scores,
-                                          self._evidence(words_matrix, i, labelled[i], analyses[i])))
+                                          self._evidence(words_matrix, i, labelled[i], matches.analysis(i))))
         return predictions
 
     def _lexicon_prediction(self, analysis: Analysis) -> Prediction:

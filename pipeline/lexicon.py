@@ -15,8 +15,11 @@ A theme fires in the lexicon layer when its matched term weights sum to at least
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count, product
+from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -82,13 +85,15 @@ class ThemeMatch:
     terms: tuple[str, ...] = ()  # surface forms of the matched terms, in text order
 
     def fires(self, context: int, elsewhere: int, min_score: float) -> bool:
-        if self.score < min_score:
-            return False
-        if self.anchored:
-            return True
-        if self.veto:
-            return False
-        return context > 0 or (self.score >= 2 * min_score and not elsewhere)
+        return bool(theme_fires(self.score, self.anchored, self.veto, context, elsewhere, min_score))
+
+
+def theme_fires(score, anchored, veto, context, elsewhere, min_score: float):
+    """The rule of the module docstring, for one theme of one text or for arrays of them (NumPy broadcasting)."""
+    names_the_war = np.greater(context, 0)
+    strong_and_not_elsewhere = np.logical_and(np.greater_equal(score, 2 * min_score), np.equal(elsewhere, 0))
+    unvetoed = np.logical_and(np.logical_not(veto), np.logical_or(names_the_war, strong_and_not_elsewhere))
+    return np.logical_and(np.greater_equal(score, min_score), np.logical_or(anchored, unvetoed))
 
 
 NO_MATCH = ThemeMatch()  # shared by every theme nothing matched (most themes of most texts): immutable
@@ -106,6 +111,16 @@ class Analysis:
 
 # Pattern kinds
 _TERM, _ANCHORED, _VETO, _CONTEXT, _ELSEWHERE = range(5)
+
+
+class TokenInfo(NamedTuple):
+    """What one distinct token means to the patterns."""
+    accepted: frozenset[int]  # the element ids it satisfies
+    starters: tuple  # (pattern id, its elements, or None for a one-element pattern) of the patterns starting at it
+    singles: tuple[int, ...]  # of those, the one-element patterns, which the token completes alone...
+    single_places: tuple[int, ...]  # ...and their places in `starters`
+    multis: tuple[int, ...]  # the patterns of several elements among the starters...
+    multi_places: tuple[int, ...]  # ...and their places
 
 
 class Lexicon:
@@ -149,8 +164,39 @@ class Lexicon:
              np.array([e for r in required for e in sorted(r)], dtype=np.int64),
              np.concatenate([[0], np.cumsum(self._required_sizes)])),
             shape=(len(required), len(self._element_ids))).T.tocsr()
+        self._build_layouts()
+        self._kinds = np.array([p[0] for p in self._patterns], dtype=np.int64)
+        self._themes = np.array([p[1] for p in self._patterns], dtype=np.int64)
+        self._weights = np.array([p[2] for p in self._patterns], dtype=np.float64)
         self._token_infos = BatchMemo(self._token_info)
         self._chunk_tokens = BatchMemo(tokens)
+
+    def _build_layouts(self) -> None:
+        """Each several-element pattern as the fixed layouts its gaps allow, in the order `_end` tries them (the
+        first gap's skip first): its elements at offsets from the first token (-1 pads), and the tokens it spans.
+        A batch then tries every layout of every candidate start at once."""
+        layouts = []
+        for pid in self._multi_ids.tolist():
+            elements = self._patterns[pid][3]
+            for skips in product(range(GAP_TOKENS + 1), repeat=elements.count(GAP)):
+                placed, at, skip = [], 0, iter(skips)
+                for element in elements:
+                    if element == GAP:
+                        at += next(skip)
+                    else:
+                        placed.append((at, element))
+                        at += 1
+                layouts.append((pid, placed, at))
+        width = max((len(placed) for _, placed, _ in layouts), default=0)
+        self._layout_offsets = np.full((len(layouts), width), -1, dtype=np.int64)
+        self._layout_elements = np.full((len(layouts), width), -1, dtype=np.int64)
+        for row, (_, placed, _) in enumerate(layouts):
+            self._layout_offsets[row, :len(placed)] = [at for at, _ in placed]
+            self._layout_elements[row, :len(placed)] = [element for _, element in placed]
+        self._layout_spans = np.array([span for _, _, span in layouts], dtype=np.int64)
+        layout_pids = np.array([pid for pid, _, _ in layouts], dtype=np.int64)
+        self._layout_counts = np.bincount(layout_pids, minlength=len(self._patterns))
+        self._layout_starts = np.searchsorted(layout_pids, np.arange(len(self._patterns)))  # layouts are by pid
 
     def _add(self, kind: int, theme: int, weight: float, pattern: str) -> None:
         elements = tuple(GAP if kind_ == "gap" else self._element_ids.setdefault((kind_, value), len(self._element_ids))
@@ -160,10 +206,8 @@ class Lexicon:
         self._seen.add((theme, elements))
         self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
 
-    def _token_info(self, token: str) -> tuple[frozenset[int], tuple, tuple[int, ...], frozenset[int]]:
-        """The element ids a token satisfies; the patterns that may start at it, (pattern id, its elements, or None
-        for a one-element pattern, which the token completes alone); of those, the one-element patterns' ids, and
-        the others' ids. Kept per token by `_token_infos`."""
+    def _token_info(self, token: str) -> TokenInfo:
+        """What one distinct token means to the patterns; kept per token by `_token_infos`."""
         ids = set()
         if token in self._exact:
             ids.add(self._exact[token])
@@ -176,9 +220,10 @@ class Lexicon:
         accepted = frozenset(ids)
         starters = tuple((pid, None if len(self._patterns[pid][3]) == 1 else self._patterns[pid][3])
                          for eid in accepted for pid in self._starting.get(eid, ()))
-        singles = tuple(pid for pid, elements in starters if elements is None)
-        multis = frozenset(pid for pid, elements in starters if elements is not None)
-        return accepted, starters, singles, multis
+        singles = [(place, pid) for place, (pid, elements) in enumerate(starters) if elements is None]
+        multis = [(place, pid) for place, (pid, elements) in enumerate(starters) if elements is not None]
+        return TokenInfo(accepted, starters, tuple(pid for _, pid in singles), tuple(place for place, _ in singles),
+                         tuple(pid for _, pid in multis), tuple(place for place, _ in multis))
 
     @staticmethod
     def _end(elements: tuple[int, ...], k: int, occurrences: list[int], info: list, pos: int, stop: int) -> int:
@@ -192,7 +237,7 @@ class Lexicon:
                 if end >= 0:
                     return end
             return -1
-        if pos < stop and element in info[occurrences[pos]][0]:
+        if pos < stop and element in info[occurrences[pos]].accepted:
             return Lexicon._end(elements, k + 1, occurrences, info, pos + 1, stop)
         return -1
 
@@ -200,55 +245,85 @@ class Lexicon:
         """The lexicon's tokens of a batch split at whitespace (pipeline.tokens)."""
         return retokenize(chunks, self._chunk_tokens)
 
-    def matches_batch(self, batch: Tokens) -> list[dict[int, str]]:
-        """Per text: pattern id -> surface form of its first match. Only tokens where some pattern starts are
-        visited, found with one array lookup for the whole batch, and a pattern of several elements is tried only
-        in texts that hold all of them; a pattern never spans two texts."""
+    def match_chunks(self, chunks: Tokens) -> BatchMatches:
+        """Every text's matches, for a batch split at whitespace (pipeline.tokens)."""
+        return self.match_batch(self.tokens_of(chunks))
+
+    def match_batch(self, batch: Tokens) -> BatchMatches:
+        """Each text's first match of every pattern, in the order `match_text` finds them, for a whole batch and
+        with array operations: a one-element pattern (most matches) wherever a token it accepts occurs, a pattern of
+        several elements tried in every layout of its gaps at once, only in texts that hold all its elements. A
+        pattern never spans two texts."""
         distinct, occurrences, lengths = batch
         info = self._token_infos(distinct)
-        starts_here = np.fromiter((bool(starters) for _, starters, _, _ in info), dtype=bool, count=len(info))
         bounds = np.concatenate([[0], np.cumsum(lengths)])
-        hits = np.flatnonzero(starts_here[occurrences])
-        hits_per_text = np.searchsorted(hits, bounds)
-        allowed_pids, allowed_per_text = self._complete_multis(info, occurrences, bounds)
-        occurrence_list, hit_list, allowed_list = occurrences.tolist(), hits.tolist(), allowed_pids.tolist()
-        bounds, hits_per_text, allowed_per_text = bounds.tolist(), hits_per_text.tolist(), allowed_per_text.tolist()
-        every_text: list[dict[int, str]] = []
-        for t in range(len(lengths)):
-            found: dict[int, str] = {}
-            stop = bounds[t + 1]
-            allowed = set(allowed_list[allowed_per_text[t]:allowed_per_text[t + 1]])
-            for pos in hit_list[hits_per_text[t]:hits_per_text[t + 1]]:
-                token = occurrence_list[pos]
-                _, starters, singles, multis = info[token]
-                if not multis or multis.isdisjoint(allowed):
-                    for pid in singles:
-                        if pid not in found:
-                            found[pid] = distinct[token]
-                    continue
-                for pid, elements in starters:  # in the order of `starters`, so the first match wins as ever
-                    if pid in found:
-                        continue
-                    if elements is None:
-                        found[pid] = distinct[token]
-                    elif pid in allowed:
-                        end = self._end(elements, 1, occurrence_list, info, pos + 1, stop)
-                        if end >= 0:
-                            found[pid] = " ".join(distinct[o] for o in occurrence_list[pos:end])
-            every_text.append(found)
-        return every_text
+        position, place, pid = starters_at(info, occurrences, "singles", "single_places")
+        surface = occurrences[position]
+        multi_position, multi_place, multi_pid, multi_surfaces = self._match_multis(batch, info, bounds)
+        # One number per surface form: two patterns matching the same words give the same one (see `features`).
+        surface_ids = defaultdict(count(len(distinct)).__next__)
+        position, place = np.concatenate([position, multi_position]), np.concatenate([place, multi_place])
+        pid = np.concatenate([pid, multi_pid])
+        surface = np.concatenate([surface, np.fromiter(map(surface_ids.__getitem__, multi_surfaces), dtype=np.int64,
+                                                       count=len(multi_surfaces))])
+        # Text order, then each text's first match of a pattern.
+        order = np.argsort(position * (len(self._patterns) + 1) + place, kind="stable")
+        text = np.searchsorted(bounds, position[order], side="right") - 1
+        pid, surface = pid[order], surface[order]
+        _, first = np.unique(text * len(self._patterns) + pid, return_index=True)
+        first.sort()
+        return BatchMatches(self, len(lengths), text[first], pid[first], surface[first],
+                            distinct + list(surface_ids))
 
-    def _complete_multis(self, info: list, occurrences: np.ndarray,
+    def _match_multis(self, batch: Tokens, info: list,
+                      bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Position, place among the token's starters, pattern id and surface of each several-element pattern's
+        first match in each text, tried only where the text holds all its elements."""
+        distinct, occurrences, _ = batch
+        n_patterns, n_elements = len(self._patterns), len(self._element_ids)
+        per_token = np.fromiter(map(len, map(attrgetter("accepted"), info)), dtype=np.int64, count=len(info))
+        elements = np.fromiter(chain.from_iterable(map(attrgetter("accepted"), info)), dtype=np.int64,
+                               count=int(per_token.sum()))
+        allowed_pids, allowed_per_text = self._complete_multis(per_token, elements, occurrences, bounds)
+        if not len(allowed_pids):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+        position, place, pid = starters_at(info, occurrences, "multis", "multi_places")
+        text = np.searchsorted(bounds, position, side="right") - 1
+        allowed = np.repeat(np.arange(len(bounds) - 1), np.diff(allowed_per_text)) * n_patterns + allowed_pids
+        tried = np.isin(text * n_patterns + pid, allowed)
+        position, place, pid, text = position[tried], place[tried], pid[tried], text[tried]
+        # Every layout of every tried start: does each element's token accept that element, inside the text?
+        counts = self._layout_counts[pid]
+        candidate = np.repeat(np.arange(len(pid)), counts)
+        layout = np.repeat(self._layout_starts[pid] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        offsets = self._layout_offsets[layout]
+        at = position[candidate, None] + offsets
+        token_at = occurrences[np.clip(at, 0, max(len(occurrences) - 1, 0))]
+        accepts = np.sort(np.repeat(np.arange(len(info)), per_token) * n_elements + elements)
+        keys = token_at * n_elements + self._layout_elements[layout]
+        accepted = accepts[np.minimum(np.searchsorted(accepts, keys), len(accepts) - 1)] == keys
+        fits = ((offsets < 0) | (accepted & (at < bounds[text + 1][candidate, None]))).all(axis=1)
+        # A start matches by its first fitting layout, as `_end` tries them; a text keeps a pattern's first match.
+        fitting = np.flatnonzero(fits)
+        _, first_fit = np.unique(candidate[fitting], return_index=True)
+        row = fitting[first_fit]
+        matched = candidate[row]
+        _, first = np.unique(text[matched] * n_patterns + pid[matched], return_index=True)
+        first.sort()
+        row, matched = row[first], matched[first]
+        starts, ends = position[matched].tolist(), (position[matched] + self._layout_spans[layout[row]]).tolist()
+        surfaces = [" ".join(map(distinct.__getitem__, occurrences[start:end].tolist()))
+                    for start, end in zip(starts, ends, strict=True)]
+        return position[matched], place[matched], pid[matched], surfaces
+
+    def _complete_multis(self, per_token: np.ndarray, elements: np.ndarray, occurrences: np.ndarray,
                          bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the several-element patterns whose elements all occur in a text, text after text, and where
-        each text's ids start (one more entry than texts)."""
-        n_texts, n_tokens = len(bounds) - 1, len(info)
-        element_counts = np.fromiter((len(accepted) for accepted, _, _, _ in info), dtype=np.int64, count=n_tokens)
+        each text's ids start (one more entry than texts). `per_token` and `elements`: the element ids each
+        distinct token accepts."""
+        n_texts, n_tokens = len(bounds) - 1, len(per_token)
         elements_by_token = sp.csr_matrix(
-            (np.ones(int(element_counts.sum())),
-             np.fromiter(chain.from_iterable(accepted for accepted, _, _, _ in info), dtype=np.int64,
-                         count=int(element_counts.sum())),
-             np.concatenate([[0], np.cumsum(element_counts)])),
+            (np.ones(len(elements)), elements, np.concatenate([[0], np.cumsum(per_token)])),
             shape=(n_tokens, len(self._element_ids)))
         tokens_by_text = sp.csr_matrix((np.ones(len(occurrences)), occurrences, bounds), shape=(n_texts, n_tokens))
         present = (tokens_by_text @ elements_by_token).tocsr()
@@ -261,12 +336,28 @@ class Lexicon:
 
     def analyse_chunks(self, chunks: Tokens) -> list[Analysis]:
         """`analyse` for every text of a batch split at whitespace (pipeline.tokens)."""
-        return [self._analysis(found) for found in self.matches_batch(self.tokens_of(chunks))]
+        return self.match_chunks(chunks).analyses()
 
     def analyse(self, text: str) -> Analysis:
-        return self.analyse_chunks(split_batch([text]))[0]
+        return self.analysis_of(self.match_text(tokens(text)))
 
-    def _analysis(self, matches: dict[int, str]) -> Analysis:
+    def match_text(self, words: list[str]) -> dict[int, str]:
+        """One text's first match of every pattern (pattern id -> surface form) in the order found: token after
+        token, and at each token the patterns starting there in a fixed order. The plain reading of the lexicon,
+        which `match_batch` must equal (tested)."""
+        info = self._token_infos(words)
+        positions = list(range(len(words)))
+        found: dict[int, str] = {}
+        for pos, token_info in enumerate(info):
+            for pid, elements in token_info.starters:
+                if pid in found:
+                    continue
+                end = pos + 1 if elements is None else self._end(elements, 1, positions, info, pos + 1, len(words))
+                if end >= 0:
+                    found[pid] = " ".join(words[pos:end])
+        return found
+
+    def analysis_of(self, matches: dict[int, str]) -> Analysis:
         context = elsewhere = 0
         found: dict[int, list] = {}  # theme -> [anchored, veto, {surface: weight}]
         patterns = self._patterns
@@ -299,23 +390,74 @@ class Lexicon:
     def labels(self, analysis: Analysis) -> list[str]:
         return [t for k, t in enumerate(self.theme_ids) if analysis.fires(k, self.min_score)]
 
-    def features(self, analyses: list[Analysis]) -> np.ndarray:
-        width = FEATURES_PER_THEME * len(self.theme_ids) + GLOBAL_FEATURES
-        out = np.zeros((len(analyses), width))
-        nothing_fires = self.min_score > 0  # an unmatched theme then leaves its columns zero
-        for i, analysis in enumerate(analyses):
-            for k, m in enumerate(analysis.themes):
-                if m is NO_MATCH and nothing_fires:
-                    continue
-                base = FEATURES_PER_THEME * k
-                out[i, base] = min(m.score, SCORE_CAP) / SCORE_CAP
-                out[i, base + 1] = m.anchored
-                out[i, base + 2] = m.veto
-                out[i, base + 3] = analysis.fires(k, self.min_score)
-            out[i, -3] = analysis.context > 0
-            out[i, -2] = min(analysis.context, SCORE_CAP) / SCORE_CAP
-            out[i, -1] = analysis.elsewhere > 0
-        return out
+
+def starters_at(info: list[TokenInfo], occurrences: np.ndarray, pids: str, places: str):
+    """(position, place among the token's starters, pattern id) of every pattern in the `pids` field of each
+    token occurrence's info, position after position and in place order: the patterns that may start there."""
+    per_token = np.fromiter(map(len, map(attrgetter(pids), info)), dtype=np.int64, count=len(info))
+    flat_pids = np.fromiter(chain.from_iterable(map(attrgetter(pids), info)), dtype=np.int64, count=per_token.sum())
+    flat_places = np.fromiter(chain.from_iterable(map(attrgetter(places), info)), dtype=np.int64,
+                              count=per_token.sum())
+    positions = np.flatnonzero(per_token[occurrences])
+    here = per_token[occurrences[positions]]
+    first = (np.cumsum(per_token) - per_token)[occurrences[positions]]
+    flat = np.repeat(first - (np.cumsum(here) - here), here) + np.arange(int(here.sum()))
+    return np.repeat(positions, here), flat_places[flat], flat_pids[flat]
+
+
+class BatchMatches:
+    """A batch's lexicon matches: per match its text, pattern id and surface form, text after text and each text's
+    in the order `Lexicon.match_text` finds them. The model's features come from it as arrays; an `Analysis` (the
+    terms shown as evidence) is built only for the texts that need one."""
+
+    def __init__(self, lexicon: Lexicon, n_texts: int, text: np.ndarray, pid: np.ndarray, surface: np.ndarray,
+                 surfaces: list[str]):
+        self.lexicon, self.n_texts = lexicon, n_texts
+        self.text, self.pid, self.surface, self.surfaces = text, pid, surface, surfaces
+        self._starts = np.searchsorted(text, np.arange(n_texts + 1)).tolist()
+
+    def __len__(self) -> int:
+        return self.n_texts
+
+    def matches(self, i: int) -> dict[int, str]:
+        """Text i's matches as `Lexicon.match_text` gives them."""
+        start, end = self._starts[i], self._starts[i + 1]
+        return dict(zip(self.pid[start:end].tolist(), map(self.surfaces.__getitem__, self.surface[start:end].tolist()),
+                        strict=True))
+
+    def analysis(self, i: int) -> Analysis:
+        return self.lexicon.analysis_of(self.matches(i))
+
+    def analyses(self) -> list[Analysis]:
+        return [self.analysis(i) for i in range(self.n_texts)]
+
+    def features(self) -> np.ndarray:
+        """Per text: for each theme its capped score, anchored, vetoed and fires; then whether and how strongly
+        the text names the war, and whether it names another conflict. The same figures `analysis_of` gives, for
+        the whole batch at once."""
+        lexicon, n, themes = self.lexicon, self.n_texts, len(self.lexicon.theme_ids)
+        kind, weight, text = lexicon._kinds[self.pid], lexicon._weights[self.pid], self.text
+        cell = text * themes + lexicon._themes[self.pid]  # (text, theme), for the theme kinds
+        anchored, veto = np.zeros(n * themes, dtype=bool), np.zeros(n * themes, dtype=bool)
+        anchored[cell[kind == _ANCHORED]] = True
+        veto[cell[kind == _VETO]] = True
+        # The same words matched by two patterns count once, at their largest weight; a theme's score adds its
+        # words in the order first matched, the order `analysis_of` adds them in, so the floats are equal too.
+        weighs = np.isin(kind, (_TERM, _ANCHORED)) & (weight > 0)
+        word_cell = cell[weighs]
+        _, first, group = np.unique(word_cell * len(self.surfaces) + self.surface[weighs], return_index=True,
+                                    return_inverse=True)
+        largest = np.zeros(len(first))
+        np.maximum.at(largest, group, weight[weighs])
+        in_order = np.argsort(first)
+        score = np.bincount(word_cell[first[in_order]], weights=largest[in_order], minlength=n * themes)
+        score, anchored, veto = score.reshape(n, themes), anchored.reshape(n, themes), veto.reshape(n, themes)
+        context = np.bincount(text[kind == _CONTEXT], minlength=n) + anchored.sum(axis=1)  # anchored names the war
+        elsewhere = np.bincount(text[kind == _ELSEWHERE], minlength=n)
+        fires = theme_fires(score, anchored, veto, context[:, None], elsewhere[:, None], lexicon.min_score)
+        per_theme = np.stack([np.minimum(score, SCORE_CAP) / SCORE_CAP, anchored, veto, fires], axis=2)
+        named = np.column_stack([context > 0, np.minimum(context, SCORE_CAP) / SCORE_CAP, elsewhere > 0])
+        return np.hstack([per_theme.reshape(n, themes * FEATURES_PER_THEME), named]).astype(np.float64)
 
 
 def feature_mask(theme_count: int, kinds) -> np.ndarray:
@@ -347,10 +489,10 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         return feature_mask(len(self.spec["themes"]), self.kinds)
 
     def transform(self, texts):
-        return self.from_analyses(self.lexicon_.analyse_chunks(split_batch(list(texts))))
+        return self.from_matches(self.lexicon_.match_chunks(split_batch(list(texts))))
 
-    def from_analyses(self, analyses: list[Analysis]) -> np.ndarray:
-        return self.lexicon_.features(analyses)[:, self.mask()]
+    def from_matches(self, matches: BatchMatches) -> np.ndarray:
+        return matches.features()[:, self.mask()]
 
     def get_feature_names_out(self, input_features=None):
         names = [f"{t}__{f}" for t in self.lexicon_.theme_ids for f in THEME_FEATURES]

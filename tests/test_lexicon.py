@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.config import REPO_ROOT
@@ -82,11 +84,43 @@ def test_russian_and_ukrainian_inflected_forms(shipped, text, expected):
 
 
 def test_features_have_one_block_per_theme_plus_context(shipped):
-    analyses = [shipped.analyse("Putin rejects a ceasefire in Ukraine"), shipped.analyse("Cup final tonight")]
-    features = shipped.features(analyses)
+    batch = split_batch(["Putin rejects a ceasefire in Ukraine", "Cup final tonight"])
+    features = shipped.match_chunks(batch).features()
     assert features.shape == (2, 4 * len(shipped.theme_ids) + 3)
     ceasefire = shipped.theme_ids.index("ceasefire")
     assert features[0, 4 * ceasefire + 3] == 1.0 and features[1].sum() == 0.0
+
+
+def features_of(lexicon: Lexicon, text: str) -> list[float]:
+    """The feature row the plain per-text reading gives (`analyse`), for the batch's array version to equal."""
+    analysis = lexicon.analyse(text)
+    row = []
+    for k, match in enumerate(analysis.themes):
+        row += [min(match.score, 3.0) / 3.0, match.anchored, match.veto, analysis.fires(k, lexicon.min_score)]
+    return row + [analysis.context > 0, min(analysis.context, 3.0) / 3.0, analysis.elsewhere > 0]
+
+
+GAPPY = {"min_score": 1.0, "context": ["ukrain*"], "elsewhere": [],
+         "themes": [{"id": "peace", "terms": [["peace ~ plan ~ ukrain*", 1.0], ["peace ~ plan", 0.5], ["plan", 0.25],
+                                              ["peace plan", 0.5]], "anchored": ["truce ~ ukrain*"], "veto": []}]}
+
+
+def test_the_batch_matcher_finds_what_the_plain_reading_finds_in_every_training_text(shipped):
+    """Every match (pattern, surface, order) and every feature of match_batch equal match_text's, on all the
+    training and development texts, and on gaps that fit several ways, repeat, or would cross into the next text."""
+    texts = [f"{item['title']}. {item.get('summary') or ''}" for name in ("train", "dev", "dev_ru_uk")
+             for item in map(json.loads, (REPO_ROOT / "models" / "training" / f"{name}.jsonl").open(encoding="utf-8"))]
+    gappy = ["peace peace plan plan for the ukraine ukraine", "peace a b plan c d e ukraine", "peace", "plan ukraine",
+             "truce", "ukraine truce x y z ukraine", "peace plan peace plan", "truce a b c d ukraine", ""]
+    for lexicon, corpus in ((shipped, texts), (Lexicon(GAPPY), gappy)):
+        for start in range(0, len(corpus), 500):
+            batch = corpus[start:start + 500]
+            matches = lexicon.match_chunks(split_batch(batch))
+            assert [list(matches.matches(i).items()) for i in range(len(batch))] == [
+                list(lexicon.match_text(tokens(text)).items()) for text in batch]
+            assert matches.features().tolist() == [features_of(lexicon, text) for text in batch]
+    assert list(Lexicon(GAPPY).match_text(tokens("peace a b plan c d e ukraine")).values()) == [
+        "peace a b plan c d e ukraine", "peace a b plan", "plan", "ukraine"]  # the last: a context term
 
 
 def test_a_batch_gives_each_text_its_own_analysis_and_no_phrase_spans_two_texts(shipped):
