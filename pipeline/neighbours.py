@@ -42,26 +42,21 @@ def clipped_logit(probability: np.ndarray) -> np.ndarray:
 
 def top_per_row(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k largest positive entries of each CSR row: column (-1 where a row has fewer) and value (0 there).
-    Rows are grouped by length into power-of-two widths, so each group is one padded NumPy argpartition
-    instead of a Python loop over rows."""
+    One argpartition per row on its stored values: a batch has a few hundred rows of about 1,400 candidates, and
+    padding them to one array for a single call cost more than the loop (16 ms against 10 per 1,000 articles)."""
     n_rows = matrix.shape[0]
     index = np.full((n_rows, k), -1, dtype=np.int64)
     value = np.zeros((n_rows, k))
-    lengths = np.diff(matrix.indptr)
-    widths = np.maximum(k, 2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64))
-    for width in np.unique(widths):
-        rows = np.flatnonzero(widths == width)
-        offsets = np.arange(width)
-        present = offsets < lengths[rows, None]
-        positions = np.where(present, matrix.indptr[rows, None] + offsets, 0)
-        values = np.where(present, matrix.data[positions] if matrix.nnz else 0.0, 0.0)
-        best = np.argpartition(values, width - k, axis=1)[:, width - k:] if width > k else np.arange(k)[None, :]
-        best_values = np.take_along_axis(values, np.broadcast_to(best, (len(rows), k)), axis=1)
-        best_columns = matrix.indices[np.take_along_axis(positions, np.broadcast_to(best, (len(rows), k)), axis=1)] \
-            if matrix.nnz else np.zeros((len(rows), k), dtype=np.int64)
-        found = best_values > 0
-        index[rows] = np.where(found, best_columns, -1)
-        value[rows] = np.where(found, best_values, 0.0)
+    data, columns, bounds = matrix.data, matrix.indices, matrix.indptr.tolist()
+    for row in range(n_rows):
+        start, end = bounds[row], bounds[row + 1]
+        if end - start > k:
+            best = np.argpartition(data[start:end], end - start - k)[end - start - k:] + start
+        else:
+            best = np.arange(start, end)
+        index[row, :len(best)], value[row, :len(best)] = columns[best], data[best]
+    index[value <= 0] = -1
+    value[value <= 0] = 0.0
     return index, value
 
 
