@@ -38,6 +38,7 @@ NEIGHBOURS_FILE = "neighbours.skops"
 CARD_FILE = "model_card.json"
 CURRENT_FILE = "CURRENT"
 EVIDENCE_TERMS = 4  # per source: up to 4 lexicon terms and 4 model terms per label
+SCORE_DECIMALS = 4
 CLASSIFY_CHUNK = 1000
 
 # Types a newsmon artifact may contain beyond skops' defaults; anything else is refused at load time.
@@ -143,7 +144,8 @@ class ThemeClassifier:
         self._words_transform = words.transform
         self._text_transforms = [_chunk_reader(step) for _, step, _ in blocks[1:-1]]
         self._block_weights = [weight for _, _, weight in blocks]
-        self._vocabulary = np.array(words.get_feature_names_out())
+        self._vocabulary = words.get_feature_names_out().tolist()
+        self._telling = np.fromiter(map(telling, self._vocabulary), dtype=bool, count=len(self._vocabulary))
         n_words = len(self._vocabulary)  # words come first in the union: their columns are 0..n_words-1
         self._coef = np.vstack([est.calibrated_classifiers_[0].estimator.coef_[0][:n_words]
                                 for est in estimators[:len(self.themes)]])
@@ -178,12 +180,13 @@ class ThemeClassifier:
         predictions = []
         themes = self.themes
         # Python lists: reading NumPy rows element by element costs more than the rest of this loop.
-        score_rows, label_rows, any_label = probabilities.tolist(), labelled.tolist(), labelled.any(axis=1).tolist()
+        score_rows = rounded(probabilities, SCORE_DECIMALS).tolist()
+        label_rows, any_label = labelled.tolist(), labelled.any(axis=1).tolist()
         for i, text in enumerate(texts):
             if is_cyrillic(text):
                 predictions.append(self._lexicon_prediction(matches.analysis(i)))
                 continue
-            scores = dict(zip(themes, [round(p, 4) for p in score_rows[i]], strict=True))
+            scores = dict(zip(themes, score_rows[i], strict=True))
             if not any_label[i]:
                 predictions.append(Prediction([], scores, {}))
                 continue
@@ -202,9 +205,9 @@ class ThemeClassifier:
             if analysis.fires(k, minimum):
                 labels.append(theme)
                 evidence[theme] = list(match.terms[:EVIDENCE_TERMS])
-                scores[theme] = round(strength, 4)
+                scores[theme] = round(strength, SCORE_DECIMALS)
             else:
-                scores[theme] = round(strength / 2, 4)
+                scores[theme] = round(strength / 2, SCORE_DECIMALS)
         return Prediction(labels, scores, evidence)
 
     def lexicon_labels(self, texts: list[str]) -> list[list[str]]:
@@ -224,11 +227,25 @@ class ThemeClassifier:
             contributions = values * self._coef[k, indices]
             order = np.argsort(-contributions)[:EVIDENCE_TERMS]
             for j in order:
-                term = str(self._vocabulary[indices[j]])
-                if contributions[j] > 0 and term not in terms and telling(term):
-                    terms.append(term)
+                column = indices[j]
+                if contributions[j] > 0 and self._telling[column]:
+                    term = self._vocabulary[column]
+                    if term not in terms:
+                        terms.append(term)
             evidence[theme] = terms
         return evidence
+
+
+def rounded(values: np.ndarray, decimals: int) -> np.ndarray:
+    """What Python's round(v, decimals) gives each value, at NumPy's speed. NumPy scales, rounds and unscales,
+    which can land on the other side of a half-way point when the scaled value lies within rounding error of
+    one; those few values are rounded by Python."""
+    result = np.round(values, decimals)
+    scaled = np.abs(values) * 10.0 ** decimals
+    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    flat = result.reshape(-1)  # a view: values is a fresh array here
+    flat[near_half] = [round(v, decimals) for v in values.reshape(-1)[near_half].tolist()]
+    return result
 
 
 def _chunk_reader(step):

@@ -18,6 +18,7 @@ from pipeline.classify import (
     classify_stream,
     current_version,
     linear_outputs,
+    rounded,
 )
 from pipeline.config import REPO_ROOT
 from pipeline.errors import ModelError
@@ -185,3 +186,10 @@ def test_a_process_that_loaded_a_model_exits_without_duckdb_reporting_leaks(tmp_
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "leaked" not in done.stderr
+
+
+def test_scores_round_as_python_rounds_even_beside_half_way_points():
+    steps = (np.arange(10_000) + 0.5) / 10_000  # every half-way point between two 4-decimal scores
+    values = np.concatenate([np.nextafter(steps, 0), steps, np.nextafter(steps, 1),
+                             np.random.default_rng(4).random(100_000)]).reshape(-1, 10)
+    assert rounded(values, 4).tolist() == [[round(v, 4) for v in row] for row in values.tolist()]
