@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from pipeline.errors import ModelError
-from pipeline.lexicon import Analysis
+from pipeline.lexicon import Analysis, BatchMatches
 from pipeline.neighbours import NeighbourStack
 from pipeline.tokens import split_batch
 from pipeline.wordngrams import WordNgramTfidf
@@ -83,7 +83,7 @@ def article_text(title: str, summary: str) -> str:
 
 def is_cyrillic(text: str) -> bool:
     """Russian or Ukrainian text: more Cyrillic than Latin letters (names like NATO or F-16 stay Latin)."""
-    if not _CYRILLIC.search(text):
+    if text.isascii() or not _CYRILLIC.search(text):
         return False
     return len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text))
 
@@ -191,7 +191,7 @@ class ThemeClassifier:
                 predictions.append(Prediction([], scores, {}))
                 continue
             predictions.append(Prediction(list(compress(themes, label_rows[i])), scores,
-                                          self._evidence(words_matrix, i, labelled[i], matches.analysis(i))))
+                                          self._evidence(words_matrix, i, labelled[i], matches)))
         return predictions
 
     def _lexicon_prediction(self, analysis: Analysis) -> Prediction:
@@ -214,7 +214,7 @@ class ThemeClassifier:
         """The lexicon layer alone, for every language: the baseline the model must beat."""
         return [self.lexicon.labels(analysis) for analysis in self.lexicon.analyse_chunks(split_batch(texts))]
 
-    def _evidence(self, features, i: int, labelled_row, analysis: Analysis) -> dict[str, list[str]]:
+    def _evidence(self, features, i: int, labelled_row, matches: BatchMatches) -> dict[str, list[str]]:
         """Per labelled theme: lexicon terms found in the text, then the words and word pairs of the text
         that pushed the model's score up most (tf-idf x weight)."""
         evidence: dict[str, list[str]] = {}
@@ -223,7 +223,7 @@ class ThemeClassifier:
         for k, theme in enumerate(self.themes):
             if not labelled_row[k]:
                 continue
-            terms = list(analysis.themes[k].terms[:EVIDENCE_TERMS])
+            terms = matches.terms(i, k)[:EVIDENCE_TERMS]
             contributions = values * self._coef[k, indices]
             order = np.argsort(-contributions)[:EVIDENCE_TERMS]
             for j in order:

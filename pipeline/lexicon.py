@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, count, product
 from operator import attrgetter
 from typing import NamedTuple
@@ -431,26 +432,47 @@ class BatchMatches:
     def analyses(self) -> list[Analysis]:
         return [self.analysis(i) for i in range(self.n_texts)]
 
+    @cached_property
+    def _words(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each (text, theme) cell's matched words: cell, weight, surface id, in the order first matched. The same
+        words matched by two patterns (a Russian and a Ukrainian stem) count once, at their largest weight, as in
+        `analysis_of`; summing in this order then gives its floats too."""
+        lexicon, themes = self.lexicon, len(self.lexicon.theme_ids)
+        kind, weight = lexicon._kinds[self.pid], lexicon._weights[self.pid]
+        weighs = np.isin(kind, (_TERM, _ANCHORED)) & (weight > 0)
+        cell = self.text[weighs] * themes + lexicon._themes[self.pid[weighs]]
+        surface = self.surface[weighs]
+        _, first, group = np.unique(cell * len(self.surfaces) + surface, return_index=True, return_inverse=True)
+        largest = np.zeros(len(first))
+        np.maximum.at(largest, group, weight[weighs])
+        in_order = np.argsort(first)
+        return cell[first[in_order]], largest[in_order], surface[first[in_order]]
+
+    @cached_property
+    def _words_by_cell(self) -> tuple[np.ndarray, np.ndarray]:
+        cells, _, surfaces = self._words
+        by_cell = np.argsort(cells, kind="stable")  # stable: each cell's words stay in the order first matched
+        return cells[by_cell], surfaces[by_cell]
+
+    def terms(self, i: int, k: int) -> list[str]:
+        """The words that matched theme k in text i, in text order: `analysis(i).themes[k].terms`."""
+        cells, surfaces = self._words_by_cell
+        cell = i * len(self.lexicon.theme_ids) + k
+        start, end = np.searchsorted(cells, [cell, cell + 1]).tolist()
+        return list(map(self.surfaces.__getitem__, surfaces[start:end].tolist()))
+
     def features(self) -> np.ndarray:
         """Per text: for each theme its capped score, anchored, vetoed and fires; then whether and how strongly
         the text names the war, and whether it names another conflict. The same figures `analysis_of` gives, for
         the whole batch at once."""
         lexicon, n, themes = self.lexicon, self.n_texts, len(self.lexicon.theme_ids)
-        kind, weight, text = lexicon._kinds[self.pid], lexicon._weights[self.pid], self.text
+        kind, text = lexicon._kinds[self.pid], self.text
         cell = text * themes + lexicon._themes[self.pid]  # (text, theme), for the theme kinds
         anchored, veto = np.zeros(n * themes, dtype=bool), np.zeros(n * themes, dtype=bool)
         anchored[cell[kind == _ANCHORED]] = True
         veto[cell[kind == _VETO]] = True
-        # The same words matched by two patterns count once, at their largest weight; a theme's score adds its
-        # words in the order first matched, the order `analysis_of` adds them in, so the floats are equal too.
-        weighs = np.isin(kind, (_TERM, _ANCHORED)) & (weight > 0)
-        word_cell = cell[weighs]
-        _, first, group = np.unique(word_cell * len(self.surfaces) + self.surface[weighs], return_index=True,
-                                    return_inverse=True)
-        largest = np.zeros(len(first))
-        np.maximum.at(largest, group, weight[weighs])
-        in_order = np.argsort(first)
-        score = np.bincount(word_cell[first[in_order]], weights=largest[in_order], minlength=n * themes)
+        word_cell, word_weight, _ = self._words
+        score = np.bincount(word_cell, weights=word_weight, minlength=n * themes)
         score, anchored, veto = score.reshape(n, themes), anchored.reshape(n, themes), veto.reshape(n, themes)
         context = np.bincount(text[kind == _CONTEXT], minlength=n) + anchored.sum(axis=1)  # anchored names the war
         elsewhere = np.bincount(text[kind == _ELSEWHERE], minlength=n)

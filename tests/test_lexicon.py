@@ -106,7 +106,7 @@ GAPPY = {"min_score": 1.0, "context": ["ukrain*"], "elsewhere": [],
 
 
 def test_the_batch_matcher_finds_what_the_plain_reading_finds_in_every_training_text(shipped):
-    """Every match (pattern, surface, order) and every feature of match_batch equal match_text's, on all the
+    """Every match (pattern, surface, order), feature and evidence term of match_batch equal match_text's, on all the
     training and development texts, and on gaps that fit several ways, repeat, or would cross into the next text."""
     texts = [f"{item['title']}. {item.get('summary') or ''}" for name in ("train", "dev", "dev_ru_uk")
              for item in map(json.loads, (REPO_ROOT / "models" / "training" / f"{name}.jsonl").open(encoding="utf-8"))]
@@ -119,6 +119,8 @@ def test_the_batch_matcher_finds_what_the_plain_reading_finds_in_every_training_
             assert [list(matches.matches(i).items()) for i in range(len(batch))] == [
                 list(lexicon.match_text(tokens(text)).items()) for text in batch]
             assert matches.features().tolist() == [features_of(lexicon, text) for text in batch]
+            assert [[matches.terms(i, k) for k in range(len(lexicon.theme_ids))] for i in range(len(batch))] == [
+                [list(match.terms) for match in lexicon.analyse(text).themes] for text in batch]
     assert list(Lexicon(GAPPY).match_text(tokens("peace a b plan c d e ukraine")).values()) == [
         "peace a b plan c d e ukraine", "peace a b plan", "plan", "ukraine"]  # the last: a context term
 
