@@ -3,7 +3,7 @@
 scikit-learn's `char_wb` analyzer builds every n-gram of every text in pure Python (about 1,800 texts/s
 here). `char_wb` n-grams never cross a word boundary, so a text's n-grams are the concatenation of its
 words' n-grams, and so of its whitespace-separated chunks' n-grams: this transformer finds each distinct chunk's
-vocabulary columns once (remembered across batches, bounded: pipeline.tokens.BatchMemo) and gets the counts as one
+vocabulary columns once (kept by chunk number across batches: pipeline.tokens.Lasting) and gets the counts as one
 sparse product, (texts x chunks) @ (chunks x n-grams). The matrix equals
 CountVectorizer(analyzer="char_wb") followed by TfidfTransformer with the same settings (tested).
 """
@@ -16,10 +16,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
-from pipeline.tokens import BatchMemo, Tokens, split_batch
+from pipeline.tokens import Lasting, Numbering, Ragged, Tokens, renumbered, split_batch
 
 _NO_COLUMNS = np.zeros(0, dtype=np.int32)
-_DERIVED = ("_preprocess", "_analyse_word", "_chunk_columns", "_columns")  # rebuilt from the fitted state, never saved
+# Rebuilt from the fitted state, never saved.
+_DERIVED = ("_preprocess", "_analyse_word", "_chunk_columns", "_columns", "_chunks")
 
 
 class CharNgramTfidf(TransformerMixin, BaseEstimator):
@@ -58,7 +59,10 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         return counts
 
     def transform(self, texts):
-        return self.transform_chunks(split_batch(texts))
+        chunks = getattr(self, "_chunks", None)
+        if chunks is None:
+            chunks = self._chunks = Numbering()  # lasting chunk numbers for the batches this splits itself
+        return self.transform_chunks(split_batch(texts, chunks))
 
     def transform_chunks(self, chunks: Tokens) -> sp.csr_matrix:
         """`transform` of a batch already split at whitespace (pipeline.tokens)."""
@@ -76,18 +80,17 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         """(texts x chunks of the batch) @ (chunks x n-grams). A chunk's words are whitespace-separated after lower
         case and accent stripping, which keep whitespace whitespace, so a text's n-grams are its chunks' n-grams;
         each chunk's n-gram columns are found once and remembered across batches."""
-        memo = getattr(self, "_chunk_columns", None)
-        if memo is None:
-            memo = self._chunk_columns = BatchMemo(self._columns_of_chunk)
-        columns = memo(chunks.distinct)
-        ngram_counts = np.fromiter(map(len, columns), dtype=np.int64, count=len(columns))
-        chunks_by_ngrams = sp.csr_matrix(
-            (np.ones(int(ngram_counts.sum())), np.concatenate(columns) if columns else _NO_COLUMNS,
-             np.concatenate([[0], np.cumsum(ngram_counts)])),
-            shape=(len(columns), self.n_features_out_))
+        if chunks.numbering is None:
+            chunks = renumbered(chunks)
+        columns = getattr(self, "_chunk_columns", None)
+        if columns is None:
+            columns = self._chunk_columns = Lasting(lambda new: list(map(self._columns_of_chunk, new)), Ragged)
+        ngrams, starts = columns(chunks.numbering).csr_parts()
+        chunks_by_ngrams = sp.csr_matrix((np.ones(len(ngrams)), ngrams, starts),
+                                         shape=(len(starts) - 1, self.n_features_out_))
         texts_by_chunks = sp.csr_matrix(
             (np.ones(len(chunks.occurrences)), chunks.occurrences, np.concatenate([[0], np.cumsum(chunks.lengths)])),
-            shape=(len(chunks.lengths), len(columns)))
+            shape=(len(chunks.lengths), len(starts) - 1))
         return (texts_by_chunks @ chunks_by_ngrams).tocsr()
 
     def _columns_of_chunk(self, chunk: str) -> np.ndarray:

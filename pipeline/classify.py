@@ -30,7 +30,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from pipeline.errors import ModelError
 from pipeline.lexicon import Analysis, BatchMatches
 from pipeline.neighbours import NeighbourStack
-from pipeline.tokens import split_batch
+from pipeline.tokens import Numbering, split_batch
 from pipeline.wordngrams import WordNgramTfidf
 
 MODEL_FILE = "model.skops"
@@ -133,6 +133,7 @@ class ThemeClassifier:
         if blocks[0][0] != "words" or blocks[-1][0] != "lexicon":
             raise ModelError(f"classify: model {self.version!r}: the feature blocks must run from words to lexicon")
         self.lexicon = lexicon_step.lexicon_
+        self._chunks = Numbering()  # chunk numbers that last from batch to batch (pipeline.tokens)
         if self.lexicon.theme_ids != self.themes:
             raise ModelError(f"classify: model {self.version!r}: lexicon themes differ from the card's")
         try:
@@ -162,7 +163,7 @@ class ThemeClassifier:
     def predict(self, texts: list[str]) -> list[Prediction]:
         if not texts:
             return []
-        chunks = split_batch(texts)  # split at whitespace once; each block tokenizes only the distinct chunks
+        chunks = split_batch(texts, self._chunks)  # split at whitespace once; each block reads chunks by number
         matches = self.lexicon.match_chunks(chunks)
         tokens = self._fast_words.tokens(texts, chunks) if self._fast_words is not None else None
         words_matrix = self._fast_words.transform_tokens(tokens) if tokens is not None else self._words_transform(texts)
@@ -212,7 +213,7 @@ class ThemeClassifier:
 
     def lexicon_labels(self, texts: list[str]) -> list[list[str]]:
         """The lexicon layer alone, for every language: the baseline the model must beat."""
-        return [self.lexicon.labels(analysis) for analysis in self.lexicon.analyse_chunks(split_batch(texts))]
+        return [self.lexicon.labels(analysis) for analysis in self.lexicon.analyse_texts(texts)]
 
     def _evidence(self, features, i: int, labelled_row, matches: BatchMatches) -> dict[str, list[str]]:
         """Per labelled theme: lexicon terms found in the text, then the words and word pairs of the text

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
-from itertools import chain, count, product
+from functools import cached_property, lru_cache
+from itertools import count, product
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from pipeline.tokens import BatchMemo, Tokens, retokenize, split_batch
+from pipeline.tokens import MEMO_LIMIT, ChunkReader, Lasting, Numbering, Ragged, Tokens, renumbered, split_batch
 
 GAP_TOKENS = 3
 MIN_STEM = 3
@@ -169,8 +169,10 @@ class Lexicon:
         self._kinds = np.array([p[0] for p in self._patterns], dtype=np.int64)
         self._themes = np.array([p[1] for p in self._patterns], dtype=np.int64)
         self._weights = np.array([p[2] for p in self._patterns], dtype=np.float64)
-        self._token_infos = BatchMemo(self._token_info)
-        self._chunk_tokens = BatchMemo(tokens)
+        self._info_of = lru_cache(maxsize=MEMO_LIMIT)(self._token_info)  # for match_text, the plain reading
+        self._tables = Lasting(lambda new: list(map(self._token_info, new)), TokenTable)  # for match_batch
+        self._chunk_tokens = ChunkReader(tokens)
+        self.chunks = Numbering()  # lasting chunk numbers for batches split for this lexicon alone
 
     def _build_layouts(self) -> None:
         """Each several-element pattern as the fixed layouts its gaps allow, in the order `_end` tries them (the
@@ -208,7 +210,7 @@ class Lexicon:
         self._patterns.append((kind, theme, weight, elements, frozenset(e for e in elements if e != GAP)))
 
     def _token_info(self, token: str) -> TokenInfo:
-        """What one distinct token means to the patterns; kept per token by `_token_infos`."""
+        """What one distinct token means to the patterns."""
         ids = set()
         if token in self._exact:
             ids.add(self._exact[token])
@@ -244,7 +246,7 @@ class Lexicon:
 
     def tokens_of(self, chunks: Tokens) -> Tokens:
         """The lexicon's tokens of a batch split at whitespace (pipeline.tokens)."""
-        return retokenize(chunks, self._chunk_tokens)
+        return self._chunk_tokens(chunks)
 
     def match_chunks(self, chunks: Tokens) -> BatchMatches:
         """Every text's matches, for a batch split at whitespace (pipeline.tokens)."""
@@ -255,12 +257,14 @@ class Lexicon:
         with array operations: a one-element pattern (most matches) wherever a token it accepts occurs, a pattern of
         several elements tried in every layout of its gaps at once, only in texts that hold all its elements. A
         pattern never spans two texts."""
-        distinct, occurrences, lengths = batch
-        info = self._token_infos(distinct)
+        if batch.numbering is None:
+            batch = renumbered(batch)
+        distinct, occurrences, lengths, _ = batch
+        table = self._tables(batch.numbering)
         bounds = np.concatenate([[0], np.cumsum(lengths)])
-        position, place, pid = starters_at(info, occurrences, "singles", "single_places")
+        position, place, pid = table.starters_at(occurrences, multis=False)
         surface = occurrences[position]
-        multi_position, multi_place, multi_pid, multi_surfaces = self._match_multis(batch, info, bounds)
+        multi_position, multi_place, multi_pid, multi_surfaces = self._match_multis(batch, table, bounds)
         # One number per surface form: two patterns matching the same words give the same one (see `features`).
         surface_ids = defaultdict(count(len(distinct)).__next__)
         position, place = np.concatenate([position, multi_position]), np.concatenate([place, multi_place])
@@ -276,19 +280,16 @@ class Lexicon:
         return BatchMatches(self, len(lengths), text[first], pid[first], surface[first],
                             distinct + list(surface_ids))
 
-    def _match_multis(self, batch: Tokens, info: list,
+    def _match_multis(self, batch: Tokens, table: TokenTable,
                       bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Position, place among the token's starters, pattern id and surface of each several-element pattern's
         first match in each text, tried only where the text holds all its elements."""
-        distinct, occurrences, _ = batch
-        n_patterns, n_elements = len(self._patterns), len(self._element_ids)
-        per_token = np.fromiter(map(len, map(attrgetter("accepted"), info)), dtype=np.int64, count=len(info))
-        elements = np.fromiter(chain.from_iterable(map(attrgetter("accepted"), info)), dtype=np.int64,
-                               count=int(per_token.sum()))
-        allowed_pids, allowed_per_text = self._complete_multis(per_token, elements, occurrences, bounds)
+        distinct, occurrences = batch.distinct, batch.occurrences
+        n_patterns = len(self._patterns)
+        allowed_pids, allowed_per_text = self._complete_multis(table, occurrences, bounds)
         if not len(allowed_pids):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
-        position, place, pid = starters_at(info, occurrences, "multis", "multi_places")
+        position, place, pid = table.starters_at(occurrences, multis=True)
         text = np.searchsorted(bounds, position, side="right") - 1
         allowed = np.repeat(np.arange(len(bounds) - 1), np.diff(allowed_per_text)) * n_patterns + allowed_pids
         tried = np.isin(text * n_patterns + pid, allowed)
@@ -300,8 +301,8 @@ class Lexicon:
         offsets = self._layout_offsets[layout]
         at = position[candidate, None] + offsets
         token_at = occurrences[np.clip(at, 0, max(len(occurrences) - 1, 0))]
-        accepts = np.sort(np.repeat(np.arange(len(info)), per_token) * n_elements + elements)
-        keys = token_at * n_elements + self._layout_elements[layout]
+        accepts = table.accepted_pairs(len(self._element_ids))
+        keys = token_at * len(self._element_ids) + self._layout_elements[layout]
         accepted = accepts[np.minimum(np.searchsorted(accepts, keys), len(accepts) - 1)] == keys
         fits = ((offsets < 0) | (accepted & (at < bounds[text + 1][candidate, None]))).all(axis=1)
         # A start matches by its first fitting layout, as `_end` tries them; a text keeps a pattern's first match.
@@ -317,15 +318,14 @@ class Lexicon:
                     for start, end in zip(starts, ends, strict=True)]
         return position[matched], place[matched], pid[matched], surfaces
 
-    def _complete_multis(self, per_token: np.ndarray, elements: np.ndarray, occurrences: np.ndarray,
+    def _complete_multis(self, table: TokenTable, occurrences: np.ndarray,
                          bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the several-element patterns whose elements all occur in a text, text after text, and where
-        each text's ids start (one more entry than texts). `per_token` and `elements`: the element ids each
-        distinct token accepts."""
-        n_texts, n_tokens = len(bounds) - 1, len(per_token)
-        elements_by_token = sp.csr_matrix(
-            (np.ones(len(elements)), elements, np.concatenate([[0], np.cumsum(per_token)])),
-            shape=(n_tokens, len(self._element_ids)))
+        each text's ids start (one more entry than texts)."""
+        n_texts, n_tokens = len(bounds) - 1, len(table)
+        elements, starts = table.accepted.csr_parts()
+        elements_by_token = sp.csr_matrix((np.ones(len(elements)), elements, starts),
+                                          shape=(n_tokens, len(self._element_ids)))
         tokens_by_text = sp.csr_matrix((np.ones(len(occurrences)), occurrences, bounds), shape=(n_texts, n_tokens))
         present = (tokens_by_text @ elements_by_token).tocsr()
         present.data[:] = 1.0
@@ -339,6 +339,9 @@ class Lexicon:
         """`analyse` for every text of a batch split at whitespace (pipeline.tokens)."""
         return self.match_chunks(chunks).analyses()
 
+    def analyse_texts(self, texts: list[str]) -> list[Analysis]:
+        return self.analyse_chunks(split_batch(texts, self.chunks))
+
     def analyse(self, text: str) -> Analysis:
         return self.analysis_of(self.match_text(tokens(text)))
 
@@ -346,7 +349,7 @@ class Lexicon:
         """One text's first match of every pattern (pattern id -> surface form) in the order found: token after
         token, and at each token the patterns starting there in a fixed order. The plain reading of the lexicon,
         which `match_batch` must equal (tested)."""
-        info = self._token_infos(words)
+        info = list(map(self._info_of, words))
         positions = list(range(len(words)))
         found: dict[int, str] = {}
         for pos, token_info in enumerate(info):
@@ -392,18 +395,38 @@ class Lexicon:
         return [t for k, t in enumerate(self.theme_ids) if analysis.fires(k, self.min_score)]
 
 
-def starters_at(info: list[TokenInfo], occurrences: np.ndarray, pids: str, places: str):
-    """(position, place among the token's starters, pattern id) of every pattern in the `pids` field of each
-    token occurrence's info, position after position and in place order: the patterns that may start there."""
-    per_token = np.fromiter(map(len, map(attrgetter(pids), info)), dtype=np.int64, count=len(info))
-    flat_pids = np.fromiter(chain.from_iterable(map(attrgetter(pids), info)), dtype=np.int64, count=per_token.sum())
-    flat_places = np.fromiter(chain.from_iterable(map(attrgetter(places), info)), dtype=np.int64,
-                              count=per_token.sum())
-    positions = np.flatnonzero(per_token[occurrences])
-    here = per_token[occurrences[positions]]
-    first = (np.cumsum(per_token) - per_token)[occurrences[positions]]
-    flat = np.repeat(first - (np.cumsum(here) - here), here) + np.arange(int(here.sum()))
-    return np.repeat(positions, here), flat_places[flat], flat_pids[flat]
+class TokenTable:
+    """What each token of a numbering means to the patterns (its `TokenInfo`), as arrays by token number."""
+
+    def __init__(self):
+        self.accepted, self.singles, self.single_places = Ragged(), Ragged(), Ragged()
+        self.multis, self.multi_places = Ragged(), Ragged()
+        self._pairs = (0, np.zeros(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.accepted)
+
+    def extend(self, infos: list[TokenInfo]) -> None:
+        for name in ("accepted", "singles", "single_places", "multis", "multi_places"):
+            getattr(self, name).extend(list(map(attrgetter(name), infos)))
+
+    def starters_at(self, occurrences: np.ndarray, multis: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position, place among the token's starters, pattern id) of every one-element pattern (or, with
+        `multis`, several-element pattern) that may start at each token occurrence, position after position and in
+        place order."""
+        pids, places = (self.multis, self.multi_places) if multis else (self.singles, self.single_places)
+        positions = np.flatnonzero(pids.lengths(occurrences))
+        flat_pids, here = pids.take(occurrences[positions])
+        return np.repeat(positions, here), places.take(occurrences[positions])[0], flat_pids
+
+    def accepted_pairs(self, n_elements: int) -> np.ndarray:
+        """token * n_elements + element for every element each token accepts, sorted: for membership tests."""
+        rows, pairs = self._pairs
+        if rows != len(self):
+            elements, starts = self.accepted.csr_parts()
+            pairs = np.sort(np.repeat(np.arange(len(self)), np.diff(starts)) * n_elements + elements)
+            self._pairs = (len(self), pairs)
+        return pairs
 
 
 class BatchMatches:
@@ -511,7 +534,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         return feature_mask(len(self.spec["themes"]), self.kinds)
 
     def transform(self, texts):
-        return self.from_matches(self.lexicon_.match_chunks(split_batch(list(texts))))
+        return self.from_matches(self.lexicon_.match_chunks(split_batch(list(texts), self.lexicon_.chunks)))
 
     def from_matches(self, matches: BatchMatches) -> np.ndarray:
         return matches.features()[:, self.mask()]

@@ -16,7 +16,16 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from pipeline.tokens import BatchMemo, Tokens, chunk_safe_pattern, number_tokens, retokenize, split_batch
+from pipeline.tokens import (
+    ChunkReader,
+    Column,
+    Lasting,
+    Numbering,
+    Tokens,
+    chunk_safe_pattern,
+    number_tokens,
+    split_batch,
+)
 
 _UNKNOWN = -1
 
@@ -76,29 +85,38 @@ class WordNgramTfidf:
         order = np.argsort(keys)
         self._pair_keys = keys[order]
         self._pair_columns = np.array([column for _, column in pairs], dtype=np.int64)[order]
+        split_words, prepare = self._tokenize, self._preprocess
+        self._reader = ChunkReader(lambda chunk: split_words(prepare(chunk)))
+        self._chunks = Numbering()  # for batches this splits itself
+        self._lasting_ids = Lasting(self._ids_of, Column)
+        self._lasting_stops = Lasting(self._stops_of, lambda: Column(bool))
+
+    def _ids_of(self, tokens: list[str]) -> np.ndarray:
+        """Each token's word number (-1: not in the vocabulary)."""
+        return np.fromiter(map(self._word_ids.get, tokens, repeat(_UNKNOWN)), dtype=np.int64, count=len(tokens))
+
+    def _stops_of(self, tokens: list[str]) -> np.ndarray:
+        return np.fromiter(map(self._stop_words.__contains__, tokens), dtype=bool, count=len(tokens))
 
     def tokens(self, texts, chunks: Tokens | None = None) -> Tokens:
         """The batch's tokens; from its whitespace chunks (`chunks`, or split here) where `reads_chunks`."""
         if not self.reads_chunks:
             return number_tokens([self._tokenize(self._preprocess(text)) for text in texts])
-        memo = getattr(self, "_chunk_tokens", None)
-        if memo is None:
-            tokenize, preprocess = self._tokenize, self._preprocess
-            memo = self._chunk_tokens = BatchMemo(lambda chunk: tokenize(preprocess(chunk)))
-        return retokenize(split_batch(texts) if chunks is None else chunks, memo)
+        return self._reader(split_batch(texts, self._chunks) if chunks is None else chunks)
 
     def transform(self, texts) -> sp.csr_matrix:
         return self.transform_tokens(self.tokens(texts))
 
     def transform_tokens(self, tokens: Tokens) -> sp.csr_matrix:
         """The matrix of a batch that `tokens` (this or an alike vectorizer's) split up."""
-        distinct, occurrences, lengths = tokens
+        distinct, occurrences, lengths, numbering = tokens
         n_texts = len(lengths)
-        distinct_ids = np.fromiter(map(self._word_ids.get, distinct, repeat(_UNKNOWN)), dtype=np.int64,
-                                   count=len(distinct))
+        if numbering is None:
+            distinct_ids, stop = self._ids_of(distinct), self._stops_of(distinct)
+        else:  # kept by token number from batch to batch
+            distinct_ids, stop = self._lasting_ids(numbering).values, self._lasting_stops(numbering).values
         doc = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
         if self._stop_words:  # scikit-learn drops stop words before pairing, so their neighbours become a pair
-            stop = np.fromiter(map(self._stop_words.__contains__, distinct), dtype=bool, count=len(distinct))
             kept = ~stop[occurrences]
             occurrences, doc = occurrences[kept], doc[kept]
         ids = distinct_ids[occurrences]

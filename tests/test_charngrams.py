@@ -30,15 +30,16 @@ def test_matrix_equals_sklearn_char_wb_tfidf_on_unseen_text(texts):
     assert list(ours.get_feature_names_out()) == list(reference.get_feature_names_out())
 
 
-def test_chunk_memo_stays_bounded_and_gives_the_same_matrix(texts):
+def test_chunk_columns_stay_bounded_and_give_the_same_matrix(texts):
     model = CharNgramTfidf(min_df=1).fit(texts[:200])
     expected = model.transform(texts[:50]).toarray()
-    model._chunk_columns.limit = 10
-    assert np.allclose(model.transform(texts[:50]).toarray(), expected)  # emptied first: made again from scratch
-    assert len(model._chunk_columns._made) > 10  # this batch's chunks, then emptied before the next one
+    model._chunks.limit = 10  # the numbering this transform splits with: it holds more, so starts afresh
+    assert np.allclose(model.transform(texts[:50]).toarray(), expected)  # made again from scratch
+    assert model._chunks.epoch == 1 and len(model._chunks.strings) > 10
     assert np.allclose(model.transform(texts[:50]).toarray(), expected)
     assert np.allclose(model.transform(texts[:1]).toarray(), expected[:1])
-    assert len(model._chunk_columns._made) <= len(texts[0].split())
+    assert model._chunks.epoch == 3 and len(model._chunks.strings) <= len(texts[0].split())
+    assert len(model._chunk_columns(model._chunks)) == len(model._chunks.strings)  # kept only for these
 
 
 def test_no_texts_give_an_empty_matrix(texts):
@@ -49,7 +50,7 @@ def test_no_texts_give_an_empty_matrix(texts):
 def test_skops_round_trip_drops_the_cache_and_keeps_the_matrix(texts, tmp_path):
     model = CharNgramTfidf().fit(texts[:300])
     expected = model.transform(texts[300:350]).toarray()
-    assert model._chunk_columns._made  # filled by fit and transform
+    assert model._chunk_columns(model._chunks)  # filled by transform
     sio.dump(model, tmp_path / "chars.skops")
     untrusted = sio.get_untrusted_types(file=tmp_path / "chars.skops")
     assert "pipeline.charngrams.CharNgramTfidf" in untrusted
