@@ -103,9 +103,10 @@ def test_number_tokens_gives_distinct_tokens_in_first_seen_order_and_each_occurr
 
 
 def test_a_batch_is_split_where_str_split_splits_it_for_every_code_point():
-    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
-    texts = [f"a{chr(c)}b" for c in code_points]
-    assert token_lists(split_batch(texts)) == [text.split() for text in texts]
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    split = split_batch(characters)  # a character alone: no chunk if it is whitespace, else itself
+    assert split.lengths.tolist() == [len(character.split()) for character in characters]
+    assert [split.distinct[i] for i in split.occurrences.tolist()] == [c for c in characters if c.split()]
 
 
 def test_runs_of_whitespace_blank_texts_and_lone_surrogates_split_as_str_split_does():
