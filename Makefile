@@ -25,9 +25,10 @@ system-tools:
 	@command -v docker-compose >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose chromium >/dev/null; }
 
+# One pytest worker per core; a test file stays on one worker (its tests share servers and module fixtures).
 test: $(STAMP) system-tools
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
