@@ -180,11 +180,11 @@ class Column:
 
 class Lasting:
     """What `make` (a list of new strings -> what `new_store()`'s `extend` takes: a row or a value per string)
-    gives each string of a numbering, kept by string number: reading a batch makes only the strings numbered since
-    the last read. Kept per numbering (a few live at once: the classifier's, a vectorizer's own) and dropped with
-    its epoch."""
+    gives each string of a numbering, kept by string number in a store (`Ragged`, `Column`, anything with `extend`
+    and `len`): reading a batch makes only the strings numbered since the last read. Kept per numbering (a few live
+    at once: the classifier's, a vectorizer's own) and dropped with its epoch."""
 
-    def __init__(self, make: Callable[[list[str]], Sequence], new_store: Callable[[], Ragged | Column]):
+    def __init__(self, make: Callable[[list[str]], Sequence], new_store: Callable[[], object]):
         self.make, self.new_store = make, new_store
         self._kept: weakref.WeakKeyDictionary[Numbering, list] = weakref.WeakKeyDictionary()
 
@@ -198,31 +198,37 @@ class Lasting:
         return store
 
 
+class _ChunkTokens:
+    """A `Lasting` store for `ChunkReader`: each chunk's token numbers, by a token numbering that lives as long as
+    the chunk numbers (a new epoch of chunks, a new store, new token numbers)."""
+
+    def __init__(self):
+        self.tokens = Numbering(limit=None)
+        self.rows = Ragged()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def extend(self, token_lists: list[list[str]]) -> None:
+        self.rows.extend([self.tokens.number(tokens) for tokens in token_lists])
+
+
 class ChunkReader:
     """A reader's tokens of a batch split at whitespace, as if it had split every text whole: `split(chunk)` runs
     once per distinct chunk in the life of the chunk numbering, and the reader's tokens get lasting numbers of their
-    own, which live as long as the chunk numbers they came from. `split(a + " " + b)` must equal
-    `split(a) + split(b)` for this to hold."""
+    own. `split(a + " " + b)` must equal `split(a) + split(b)` for this to hold."""
 
     def __init__(self, split: Callable[[str], list[str]]):
-        self.split = split
-        # chunk numbering -> [its epoch, the reader's token numbering, each chunk's token numbers]
-        self._kept: weakref.WeakKeyDictionary[Numbering, list] = weakref.WeakKeyDictionary()
+        self._per_chunk = Lasting(lambda new: list(map(split, new)), _ChunkTokens)
 
     def __call__(self, chunks: Tokens) -> Tokens:
         if chunks.numbering is None:
             chunks = renumbered(chunks)
-        numbering = chunks.numbering
-        kept = self._kept.get(numbering)
-        if kept is None or kept[0] != numbering.epoch:
-            kept = self._kept[numbering] = [numbering.epoch, Numbering(limit=None), Ragged()]
-        _, tokens, rows = kept
-        if len(rows) < len(numbering.strings):
-            rows.extend([tokens.number(self.split(chunk)) for chunk in numbering.strings[len(rows):]])
-        token_ids, per_occurrence = rows.take(chunks.occurrences)
+        kept = self._per_chunk(chunks.numbering)
+        token_ids, per_occurrence = kept.rows.take(chunks.occurrences)
         text_of_chunk = np.repeat(np.arange(len(chunks.lengths)), chunks.lengths)
         lengths = np.bincount(text_of_chunk, weights=per_occurrence, minlength=len(chunks.lengths)).astype(np.int64)
-        return Tokens(tokens.strings, token_ids, lengths, tokens)
+        return Tokens(kept.tokens.strings, token_ids, lengths, kept.tokens)
 
 
 def renumbered(chunks: Tokens) -> Tokens:
