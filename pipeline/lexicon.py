@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from pipeline.tokens import MEMO_LIMIT, ChunkReader, Lasting, Numbering, Ragged, Tokens, renumbered, split_batch
+from pipeline.tokens import MEMO_LIMIT, ChunkReader, Column, Lasting, Numbering, Ragged, Tokens, split_batch
 
 GAP_TOKENS = 3
 MIN_STEM = 3
@@ -170,7 +170,8 @@ class Lexicon:
         self._themes = np.array([p[1] for p in self._patterns], dtype=np.int64)
         self._weights = np.array([p[2] for p in self._patterns], dtype=np.float64)
         self._info_of = lru_cache(maxsize=MEMO_LIMIT)(self._token_info)  # for match_text, the plain reading
-        self._tables = Lasting(lambda new: list(map(self._token_info, new)), TokenTable)  # for match_batch
+        self._tables = Lasting(lambda new: list(map(self._token_info, new)),  # for match_batch
+                               lambda: TokenTable(len(self._element_ids)))
         self._chunk_tokens = ChunkReader(tokens)
         self.chunks = Numbering()  # lasting chunk numbers for batches split for this lexicon alone
 
@@ -253,42 +254,36 @@ class Lexicon:
         return self.match_batch(self.tokens_of(chunks))
 
     def match_batch(self, batch: Tokens) -> BatchMatches:
-        """Each text's first match of every pattern, in the order `match_text` finds them, for a whole batch and
-        with array operations: a one-element pattern (most matches) wherever a token it accepts occurs, a pattern of
-        several elements tried in every layout of its gaps at once, only in texts that hold all its elements. A
-        pattern never spans two texts."""
-        if batch.numbering is None:
-            batch = renumbered(batch)
-        distinct, occurrences, lengths, _ = batch
-        table = self._tables(batch.numbering)
+        """Each text's first match of every pattern, in the order `match_text` finds them, for a whole batch of
+        `tokens_of` (numbered tokens) and with array operations: a one-element pattern (most matches) wherever a
+        token it accepts occurs, a pattern of several elements tried in every layout of its gaps at once, only in
+        texts that hold all its elements. A pattern never spans two texts."""
+        distinct, occurrences, lengths, numbering = batch
+        table = self._tables(numbering)
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         position, place, pid = table.starters_at(occurrences, multis=False)
-        surface = occurrences[position]
-        multi_position, multi_place, multi_pid, multi_surfaces = self._match_multis(batch, table, bounds)
-        # One number per surface form: two patterns matching the same words give the same one (see `features`).
-        surface_ids = defaultdict(count(len(distinct)).__next__)
+        text = np.searchsorted(bounds, position, side="right") - 1
+        first = first_of_each(text * len(self._patterns) + pid)
+        position, place, pid, text = position[first], place[first], pid[first], text[first]
+        multi_position, multi_place, multi_pid, multi_text, phrases = self._match_multis(batch, table, bounds)
+        # One number per surface form, after the words': two patterns matching the same words give the same one.
+        phrase_ids = defaultdict(count(len(distinct)).__next__)
+        surface = np.concatenate([occurrences[position], np.fromiter(map(phrase_ids.__getitem__, phrases),
+                                                                     dtype=np.int64, count=len(phrases))])
         position, place = np.concatenate([position, multi_position]), np.concatenate([place, multi_place])
-        pid = np.concatenate([pid, multi_pid])
-        surface = np.concatenate([surface, np.fromiter(map(surface_ids.__getitem__, multi_surfaces), dtype=np.int64,
-                                                       count=len(multi_surfaces))])
-        # Text order, then each text's first match of a pattern.
-        order = np.argsort(position * (len(self._patterns) + 1) + place, kind="stable")
-        text = np.searchsorted(bounds, position[order], side="right") - 1
-        pid, surface = pid[order], surface[order]
-        _, first = np.unique(text * len(self._patterns) + pid, return_index=True)
-        first.sort()
-        return BatchMatches(self, len(lengths), text[first], pid[first], surface[first],
-                            distinct + list(surface_ids))
+        order = np.argsort(position * (len(self._patterns) + 1) + place, kind="stable")  # as match_text finds them
+        return BatchMatches(self, len(lengths), np.concatenate([text, multi_text])[order],
+                            np.concatenate([pid, multi_pid])[order], surface[order], distinct, list(phrase_ids))
 
-    def _match_multis(self, batch: Tokens, table: TokenTable,
-                      bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """Position, place among the token's starters, pattern id and surface of each several-element pattern's
-        first match in each text, tried only where the text holds all its elements."""
+    def _match_multis(self, batch: Tokens, table: TokenTable, bounds: np.ndarray) -> tuple:
+        """Position, place among the token's starters, pattern id, text and surface of each several-element
+        pattern's first match in each text, tried only where the text holds all its elements."""
         distinct, occurrences = batch.distinct, batch.occurrences
         n_patterns = len(self._patterns)
         allowed_pids, allowed_per_text = self._complete_multis(table, occurrences, bounds)
         if not len(allowed_pids):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+            nothing = np.zeros(0, dtype=np.int64)
+            return nothing, nothing, nothing, nothing, []
         position, place, pid = table.starters_at(occurrences, multis=True)
         text = np.searchsorted(bounds, position, side="right") - 1
         allowed = np.repeat(np.arange(len(bounds) - 1), np.diff(allowed_per_text)) * n_patterns + allowed_pids
@@ -301,22 +296,18 @@ class Lexicon:
         offsets = self._layout_offsets[layout]
         at = position[candidate, None] + offsets
         token_at = occurrences[np.clip(at, 0, max(len(occurrences) - 1, 0))]
-        accepts = table.accepted_pairs(len(self._element_ids))
-        keys = token_at * len(self._element_ids) + self._layout_elements[layout]
-        accepted = accepts[np.minimum(np.searchsorted(accepts, keys), len(accepts) - 1)] == keys
+        accepted = table.accepts(token_at, self._layout_elements[layout])
         fits = ((offsets < 0) | (accepted & (at < bounds[text + 1][candidate, None]))).all(axis=1)
         # A start matches by its first fitting layout, as `_end` tries them; a text keeps a pattern's first match.
         fitting = np.flatnonzero(fits)
-        _, first_fit = np.unique(candidate[fitting], return_index=True)
-        row = fitting[first_fit]
+        row = fitting[first_of_each(candidate[fitting])]
         matched = candidate[row]
-        _, first = np.unique(text[matched] * n_patterns + pid[matched], return_index=True)
-        first.sort()
+        first = first_of_each(text[matched] * n_patterns + pid[matched])
         row, matched = row[first], matched[first]
         starts, ends = position[matched].tolist(), (position[matched] + self._layout_spans[layout[row]]).tolist()
-        surfaces = [" ".join(map(distinct.__getitem__, occurrences[start:end].tolist()))
-                    for start, end in zip(starts, ends, strict=True)]
-        return position[matched], place[matched], pid[matched], surfaces
+        phrases = [" ".join(map(distinct.__getitem__, occurrences[start:end].tolist()))
+                   for start, end in zip(starts, ends, strict=True)]
+        return position[matched], place[matched], pid[matched], text[matched], phrases
 
     def _complete_multis(self, table: TokenTable, occurrences: np.ndarray,
                          bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -395,19 +386,31 @@ class Lexicon:
         return [t for k, t in enumerate(self.theme_ids) if analysis.fires(k, self.min_score)]
 
 
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Where each distinct key first occurs, in the order of `keys`."""
+    return np.sort(np.unique(keys, return_index=True)[1])
+
+
 class TokenTable:
     """What each token of a numbering means to the patterns (its `TokenInfo`), as arrays by token number."""
 
-    def __init__(self):
+    def __init__(self, n_elements: int):
+        self.n_elements = n_elements
         self.accepted, self.singles, self.single_places = Ragged(), Ragged(), Ragged()
         self.multis, self.multi_places = Ragged(), Ragged()
-        self._pairs = (0, np.zeros(0, dtype=np.int64))
+        # token * n_elements + element for every element a token accepts, ascending: tokens come in number order
+        # and each token's elements are stored sorted, so appending keeps it sorted.
+        self._pairs = Column()
 
     def __len__(self) -> int:
         return len(self.accepted)
 
     def extend(self, infos: list[TokenInfo]) -> None:
-        for name in ("accepted", "singles", "single_places", "multis", "multi_places"):
+        accepted = [sorted(info.accepted) for info in infos]
+        self._pairs.extend([(len(self) + i) * self.n_elements + element
+                            for i, elements in enumerate(accepted) for element in elements])
+        self.accepted.extend(accepted)
+        for name in ("singles", "single_places", "multis", "multi_places"):
             getattr(self, name).extend(list(map(attrgetter(name), infos)))
 
     def starters_at(self, occurrences: np.ndarray, multis: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -419,14 +422,12 @@ class TokenTable:
         flat_pids, here = pids.take(occurrences[positions])
         return np.repeat(positions, here), places.take(occurrences[positions])[0], flat_pids
 
-    def accepted_pairs(self, n_elements: int) -> np.ndarray:
-        """token * n_elements + element for every element each token accepts, sorted: for membership tests."""
-        rows, pairs = self._pairs
-        if rows != len(self):
-            elements, starts = self.accepted.csr_parts()
-            pairs = np.sort(np.repeat(np.arange(len(self)), np.diff(starts)) * n_elements + elements)
-            self._pairs = (len(self), pairs)
-        return pairs
+    def accepts(self, tokens: np.ndarray, elements: np.ndarray) -> np.ndarray:
+        """Whether each token accepts the element beside it."""
+        pairs, keys = self._pairs.values[:len(self._pairs)], tokens * self.n_elements + elements
+        if not len(pairs):
+            return np.zeros(keys.shape, dtype=bool)
+        return pairs[np.minimum(np.searchsorted(pairs, keys), len(pairs) - 1)] == keys
 
 
 class BatchMatches:
@@ -435,19 +436,24 @@ class BatchMatches:
     terms shown as evidence) is built only for the texts that need one."""
 
     def __init__(self, lexicon: Lexicon, n_texts: int, text: np.ndarray, pid: np.ndarray, surface: np.ndarray,
-                 surfaces: list[str]):
+                 words: list[str], phrases: list[str]):
+        """`surface`: a number below len(words) is that token of the batch's numbering, one above it a phrase."""
         self.lexicon, self.n_texts = lexicon, n_texts
-        self.text, self.pid, self.surface, self.surfaces = text, pid, surface, surfaces
+        self.text, self.pid, self.surface = text, pid, surface
+        self._tokens, self._n_words, self._phrases = words, len(words), phrases  # the numbering grows after this batch
         self._starts = np.searchsorted(text, np.arange(n_texts + 1)).tolist()
 
     def __len__(self) -> int:
         return self.n_texts
 
+    def _surfaces(self, numbers: np.ndarray) -> list[str]:
+        words, n_words, phrases = self._tokens, self._n_words, self._phrases
+        return [words[s] if s < n_words else phrases[s - n_words] for s in numbers.tolist()]
+
     def matches(self, i: int) -> dict[int, str]:
         """Text i's matches as `Lexicon.match_text` gives them."""
         start, end = self._starts[i], self._starts[i + 1]
-        return dict(zip(self.pid[start:end].tolist(), map(self.surfaces.__getitem__, self.surface[start:end].tolist()),
-                        strict=True))
+        return dict(zip(self.pid[start:end].tolist(), self._surfaces(self.surface[start:end]), strict=True))
 
     def analysis(self, i: int) -> Analysis:
         return self.lexicon.analysis_of(self.matches(i))
@@ -465,7 +471,8 @@ class BatchMatches:
         weighs = np.isin(kind, (_TERM, _ANCHORED)) & (weight > 0)
         cell = self.text[weighs] * themes + lexicon._themes[self.pid[weighs]]
         surface = self.surface[weighs]
-        _, first, group = np.unique(cell * len(self.surfaces) + surface, return_index=True, return_inverse=True)
+        _, first, group = np.unique(cell * (self._n_words + len(self._phrases)) + surface, return_index=True,
+                                    return_inverse=True)
         largest = np.zeros(len(first))
         np.maximum.at(largest, group, weight[weighs])
         in_order = np.argsort(first)
@@ -482,7 +489,7 @@ class BatchMatches:
         cells, surfaces = self._words_by_cell
         cell = i * len(self.lexicon.theme_ids) + k
         start, end = np.searchsorted(cells, [cell, cell + 1]).tolist()
-        return list(map(self.surfaces.__getitem__, surfaces[start:end].tolist()))
+        return self._surfaces(surfaces[start:end])
 
     def features(self) -> np.ndarray:
         """Per text: for each theme its capped score, anchored, vetoed and fires; then whether and how strongly
