@@ -244,7 +244,7 @@ def rounded(values: np.ndarray, decimals: int) -> np.ndarray:
     result = np.round(values, decimals)
     scaled = np.abs(values) * 10.0 ** decimals
     near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    flat = result.reshape(-1)  # a view: values is a fresh array here
+    flat = result.reshape(-1)  # a view: np.round made `result` afresh, contiguous
     flat[near_half] = [round(v, decimals) for v in values.reshape(-1)[near_half].tolist()]
     return result
 

@@ -55,8 +55,8 @@ def top_per_row(matrix: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         else:
             best = np.arange(start, end)
         index[row, :len(best)], value[row, :len(best)] = columns[best], data[best]
-    index[value <= 0] = -1
-    value[value <= 0] = 0.0
+    absent = value <= 0
+    index[absent], value[absent] = -1, 0.0
     return index, value
 
 

@@ -111,12 +111,11 @@ class WordNgramTfidf:
         """The matrix of a batch that `tokens` (this or an alike vectorizer's) split up."""
         distinct, occurrences, lengths, numbering = tokens
         n_texts = len(lengths)
-        if numbering is None:
-            distinct_ids, stop = self._ids_of(distinct), self._stops_of(distinct)
-        else:  # kept by token number from batch to batch
-            distinct_ids, stop = self._lasting_ids(numbering).values, self._lasting_stops(numbering).values
+        # Per distinct token; with a numbering, kept by token number from batch to batch.
+        distinct_ids = self._ids_of(distinct) if numbering is None else self._lasting_ids(numbering).values
         doc = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
         if self._stop_words:  # scikit-learn drops stop words before pairing, so their neighbours become a pair
+            stop = self._stops_of(distinct) if numbering is None else self._lasting_stops(numbering).values
             kept = ~stop[occurrences]
             occurrences, doc = occurrences[kept], doc[kept]
         ids = distinct_ids[occurrences]
