@@ -12,8 +12,8 @@ from pathlib import Path
 from pyinstrument import Profiler
 
 from bench.run import serve_generated
-from pipeline.config import Settings
-from pipeline.ingest import run_cycle
+from pipeline.core.config import Settings
+from pipeline.ingest.cycle import run_cycle
 
 OUT = Path(__file__).resolve().parent / "profile.txt"
 

@@ -52,8 +52,8 @@ def bench_parse(scale: float, work: Path) -> list[dict]:
     import feedparser
 
     from bench.generate import feed_bodies
-    from pipeline.normalize import normalize_entries
-    from pipeline.parse import parse_feed
+    from pipeline.ingest.normalize import normalize_entries
+    from pipeline.ingest.parse import parse_feed
 
     items = 500
     feeds = max(4, round(200 * scale))
@@ -84,8 +84,8 @@ def bench_parse(scale: float, work: Path) -> list[dict]:
 
 def bench_classify(scale: float, work: Path) -> list[dict]:
     from bench.generate import ArticleGenerator
-    from pipeline.classify import ThemeClassifier, article_text
-    from pipeline.config import REPO_ROOT
+    from pipeline.classify.model import ThemeClassifier, article_text
+    from pipeline.core.config import REPO_ROOT
 
     count = max(10_000, round(100_000 * scale))
     texts = [article_text(a.title, a.summary) for a in ArticleGenerator(seed=5).articles(count)]
@@ -132,12 +132,12 @@ def bench_classify(scale: float, work: Path) -> list[dict]:
 def stage_generated(work: Path, count: int, seed: int = 3) -> tuple[str, str]:
     """Generated articles -> normalize -> classify -> staged Parquet, exactly as process_batch writes it."""
     from bench.generate import ArticleGenerator
-    from pipeline.classify import ThemeClassifier
-    from pipeline.config import REPO_ROOT
-    from pipeline.ingest import classify_articles
-    from pipeline.normalize import normalize_entries
-    from pipeline.records import FetchResult, RawEntry
-    from pipeline.stage import articles_table, fetch_row, fetches_table, write_parquet_atomic
+    from pipeline.classify.model import ThemeClassifier
+    from pipeline.core.config import REPO_ROOT
+    from pipeline.core.records import FetchResult, RawEntry
+    from pipeline.ingest.cycle import classify_articles
+    from pipeline.ingest.normalize import normalize_entries
+    from pipeline.ingest.stage import articles_table, fetch_row, fetches_table, write_parquet_atomic
 
     fetched_at = datetime(2026, 11, 1)
     raw = [RawEntry(a.guid, a.link, a.title, a.summary, None, a.published.replace(tzinfo=None), "en")
@@ -157,7 +157,8 @@ def bench_load(scale: float, work: Path) -> list[dict]:
     import duckdb
     import pyarrow.parquet as pq
 
-    from pipeline.warehouse import load_staged, open_warehouse
+    from pipeline.warehouse.load import load_staged
+    from pipeline.warehouse.store import open_warehouse
 
     count = max(10_000, round(100_000 * scale))
     articles_path, fetches_path = stage_generated(work, count)
@@ -235,9 +236,9 @@ def bench_fetch(scale: float, work: Path) -> list[dict]:
     import feedparser
 
     from bench.generate import feed_bodies
-    from pipeline.config import Settings
-    from pipeline.fetch import fetch_all
-    from pipeline.records import FeedSpec, FeedState
+    from pipeline.core.config import Settings
+    from pipeline.core.records import FeedSpec, FeedState
+    from pipeline.ingest.fetch import fetch_all
 
     feeds = max(50, round(500 * scale))
     bodies = feed_bodies(seed=7, feeds=feeds, items_per_feed=20)
@@ -310,8 +311,8 @@ def bench_gzip_bomb(scale: float, work: Path) -> list[dict]:
     server, url = serve_once(bomb, {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"})
     ours = (
         "import resource, sys\n"
-        "from pipeline.config import Settings\nfrom pipeline.fetch import fetch_feed, make_client\n"
-        "from pipeline.records import FeedSpec, FeedState\n"
+        "from pipeline.core.config import Settings\nfrom pipeline.ingest.fetch import fetch_feed, make_client\n"
+        "from pipeline.core.records import FeedSpec, FeedState\n"
         "s = Settings(home=sys.argv[2], allow_private_networks=True)\n"
         "r = fetch_feed(make_client(s), FeedSpec('bomb', sys.argv[1]), FeedState(), s)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, r.error_kind)\n"
@@ -321,7 +322,7 @@ def bench_gzip_bomb(scale: float, work: Path) -> list[dict]:
         "feedparser.parse(sys.argv[1])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'parsed')\n"
     )
-    idle = "import resource\nimport feedparser, httpx, pipeline.fetch\n" \
+    idle = "import resource\nimport feedparser, httpx, pipeline.ingest.fetch\n" \
            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'idle')\n"
     try:
         measured = {}
@@ -362,9 +363,9 @@ def run_measured(cmd: list[str], env: dict, log: Path) -> tuple[float, int]:
 
 def serve_generated(work: Path, feeds: int, items: int, seed: int):
     from bench.generate import write_feeds
-    from pipeline.feeds import write_feeds_file
-    from pipeline.feedserver import serve_directory
-    from pipeline.records import FeedSpec
+    from pipeline.core.records import FeedSpec
+    from pipeline.feeds.lists import write_feeds_file
+    from pipeline.ops.feedserver import serve_directory
 
     paths = write_feeds(work / f"feeds-{seed}", seed, feeds, items)
     server = serve_directory(work / f"feeds-{seed}")
@@ -400,7 +401,7 @@ def bench_e2e(scale: float, work: Path) -> list[dict]:
 def synthetic_warehouse(path: Path, articles: int) -> None:
     """A warehouse of the real schema filled in SQL: 200 feeds, 365 days, about 2.8 stored scores per article
     and 12 % of articles labelled with some theme (the share a general news mix shows)."""
-    from pipeline.warehouse import open_warehouse
+    from pipeline.warehouse.store import open_warehouse
 
     with open_warehouse(path) as con:
         con.execute("INSERT INTO models VALUES ('bench-model', now()::TIMESTAMP, '{}')")
@@ -467,11 +468,11 @@ def bench_trends(scale: float, work: Path) -> list[dict]:
 # --- 7. Airflow overhead ------------------------------------------------------------------------------------
 
 def bench_airflow(scale: float, work: Path) -> list[dict]:
-    from pipeline.airflow_cli import airflow_env, init_airflow
-    from pipeline.config import Settings
-    from pipeline.demo import demo_feeds
-    from pipeline.feeds import write_feeds_file
-    from pipeline.feedserver import serve_directory
+    from pipeline.core.config import Settings
+    from pipeline.feeds.lists import write_feeds_file
+    from pipeline.ops.airflow_local import airflow_env, init_airflow
+    from pipeline.ops.demo import demo_feeds
+    from pipeline.ops.feedserver import serve_directory
 
     with serve_directory(REPO / "demo" / "feeds") as base:
         feeds_file = work / "demo-feeds.yaml"
@@ -482,7 +483,7 @@ def bench_airflow(scale: float, work: Path) -> list[dict]:
         settings = Settings(home=work / "airflow-home")
         env = airflow_env(settings, extra)
         init_airflow(settings, env, work / "af-init.log")  # one-off set-up, not part of a run
-        from pipeline.airflow_cli import airflow_executable
+        from pipeline.ops.airflow_local import airflow_executable
 
         t_airflow, _ = run_measured([airflow_executable(), "dags", "test", "news_ingest"], env, work / "af.log")
     return [result("airflow_overhead", t_airflow, "s", baseline=t_cli, baseline_label="newsmon run, same feeds",

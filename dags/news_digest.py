@@ -1,8 +1,8 @@
 """news_digest: at 00:30 UTC, build the digest of the previous UTC day and send it (any past day can be rebuilt).
 
-Thin wiring only: `build` calls `pipeline.daily.build_daily_digest`, which first checks that ingest fetched
+Thin wiring only: `build` calls `pipeline.ops.daily.build_daily_digest`, which first checks that ingest fetched
 feeds that day (and says so otherwise), and passes the file path and that check on through XCom; `send`
-calls `pipeline.digest_mail.deliver_digest`, which mails it through the Airflow connection named by
+calls `pipeline.digest.mail.deliver_digest`, which mails it through the Airflow connection named by
 NEWSMON_SMTP_CONN_ID (or the NEWSMON_SMTP_* server) when NEWSMON_SMTP_RECIPIENTS is set. A backfill over a
 date range builds one digest per day; a manual run without a logical date builds yesterday's.
 """
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from pipeline.dag_defaults import WAREHOUSE_TASK, common_dag_args
+from pipeline.ops.dag_defaults import WAREHOUSE_TASK, common_dag_args
 
 
 @dag(
@@ -28,9 +28,9 @@ def news_digest():
     @task(**WAREHOUSE_TASK, multiple_outputs=False)
     def build() -> dict:
         """The digest of the day before the run's logical date (yesterday without one)."""
-        from pipeline.config import load_settings
-        from pipeline.daily import build_daily_digest
-        from pipeline.digest import digest_day_for_run
+        from pipeline.core.config import load_settings
+        from pipeline.digest.collect import digest_day_for_run
+        from pipeline.ops.daily import build_daily_digest
 
         context = get_current_context()
         day = digest_day_for_run(context.get("data_interval_start"), context.get("data_interval_end"),
@@ -41,8 +41,8 @@ def news_digest():
     @task(queue="warehouse", multiple_outputs=False)
     def send(built: dict) -> list[str]:
         """Mail the digest to NEWSMON_SMTP_RECIPIENTS (nothing when none are set)."""
-        from pipeline.config import load_settings
-        from pipeline.digest_mail import deliver_digest
+        from pipeline.core.config import load_settings
+        from pipeline.digest.mail import deliver_digest
 
         return deliver_digest(load_settings(), built["path"])
 

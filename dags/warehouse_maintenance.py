@@ -1,7 +1,7 @@
 """warehouse_maintenance: daily at 03:00 UTC, prune raw bodies and staging by age, checkpoint the DuckDB
 file, write a backup and refresh the date-partitioned Parquet export.
 
-Thin wiring only: each task calls one function of `pipeline.maintenance`. Pruning works on shared
+Thin wiring only: each task calls one function of `pipeline.warehouse.maintenance`. Pruning works on shared
 storage and runs anywhere; the rest opens the warehouse, so it runs in pool `warehouse` on its queue.
 """
 
@@ -11,17 +11,17 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from pipeline.dag_defaults import WAREHOUSE_TASK, common_dag_args
+from pipeline.ops.dag_defaults import WAREHOUSE_TASK, common_dag_args
 
 
 def _settings():
-    from pipeline.config import load_settings
+    from pipeline.core.config import load_settings
 
     return load_settings()
 
 
 def _now():
-    from pipeline.ingest import utcnow
+    from pipeline.core.clock import utcnow
 
     return utcnow()
 
@@ -36,7 +36,7 @@ def warehouse_maintenance():
     @task(multiple_outputs=False)
     def prune() -> dict:
         """Delete raw bodies and staging older than their retention settings."""
-        from pipeline.maintenance import prune as prune_files
+        from pipeline.warehouse.maintenance import prune as prune_files
 
         settings = _settings()
         return prune_files(settings, _now().date(), settings.raw_retention_days, settings.staging_retention_days)
@@ -44,14 +44,14 @@ def warehouse_maintenance():
     @task(**WAREHOUSE_TASK, multiple_outputs=False)
     def checkpoint() -> dict:
         """Fold the write-ahead log into the DuckDB file."""
-        from pipeline.maintenance import checkpoint as checkpoint_warehouse
+        from pipeline.warehouse.maintenance import checkpoint as checkpoint_warehouse
 
         return checkpoint_warehouse(_settings())
 
     @task(**WAREHOUSE_TASK, multiple_outputs=False)
     def backup() -> dict:
         """A consistent copy under NEWSMON_HOME/backups/, keeping the newest NEWSMON_BACKUPS_KEEP."""
-        from pipeline.maintenance import backup as backup_warehouse
+        from pipeline.warehouse.maintenance import backup as backup_warehouse
 
         settings = _settings()
         return backup_warehouse(settings, _now(), keep=settings.backups_keep)
@@ -59,7 +59,7 @@ def warehouse_maintenance():
     @task(**WAREHOUSE_TASK, multiple_outputs=False)
     def export() -> dict:
         """Date-partitioned Parquet of articles and classifications under NEWSMON_HOME/export/."""
-        from pipeline.maintenance import export_parquet
+        from pipeline.warehouse.maintenance import export_parquet
 
         settings = _settings()
         return export_parquet(settings, settings.home / "export")

@@ -6,14 +6,14 @@ import csv
 import io
 import json
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from pipeline.config import load_settings
-from pipeline.errors import NewsmonError
+from pipeline.core.config import load_settings
+from pipeline.core.errors import NewsmonError
 
 app = typer.Typer(help="newsmon: monitor news feeds for peace-talk themes of the Russia-Ukraine war.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -35,7 +35,7 @@ def fail(message: str, code: int = 1) -> None:
 @app.command()
 def demo(no_airflow: bool = typer.Option(False, help="run the cycle in-process instead of under Airflow")):
     """Serve the bundled demo feeds on 127.0.0.1, run news_ingest once under Airflow, build the digest."""
-    from pipeline.demo import run_demo
+    from pipeline.ops.demo import run_demo
 
     try:
         run_demo(load_settings(), use_airflow=not no_airflow)
@@ -46,7 +46,7 @@ def demo(no_airflow: bool = typer.Option(False, help="run the cycle in-process i
 @app.command()
 def run(force: bool = typer.Option(False, help="fetch every enabled feed, due or not")):
     """One ingest cycle over the configured feeds (what the news_ingest DAG does, without Airflow)."""
-    from pipeline.ingest import run_cycle
+    from pipeline.ingest.cycle import run_cycle
 
     try:
         counts = run_cycle(load_settings(), force=force)
@@ -62,18 +62,18 @@ def classify(
     model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
 ):
     """Write one JSON line per input: id, labels, scores, evidence, model_version. Bad lines go to stderr."""
-    from pipeline.classify import ThemeClassifier, classify_stream
+    from pipeline.classify.model import classify_jsonl
 
     settings = load_settings()
     try:
-        classifier = ThemeClassifier.load(settings.models_dir, model or settings.model_version)
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
-    except NewsmonError as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"classify: cannot read {file}: {exc.strerror}")
     try:
-        counts = classify_stream(classifier, stream, sys.stdout, sys.stderr, chunk=chunk)
+        counts = classify_jsonl(settings.models_dir, model or settings.model_version, stream, sys.stdout, sys.stderr,
+                                chunk=chunk)
+    except NewsmonError as exc:
+        fail(str(exc))
     finally:
         if file != "-":
             stream.close()
@@ -88,14 +88,11 @@ def evaluate(gold: Path = typer.Option(..., exists=True, help="JSON Lines: id, t
              model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
              lexicon_only: bool = typer.Option(False, help="score the model's lexicon alone (the baseline)")):
     """Per-theme precision, recall, F1 and macro-F1 of the shipped model against gold labels."""
-    from pipeline.classify import ThemeClassifier
-    from pipeline.evaluate import evaluate_lexicon, evaluate_records, format_report, read_gold
+    from pipeline.classify.evaluate import evaluate_gold, format_report
 
     settings = load_settings()
     try:
-        classifier = ThemeClassifier.load(settings.models_dir, model or settings.model_version)
-        scorer = evaluate_lexicon if lexicon_only else evaluate_records
-        report = scorer(classifier, read_gold(gold))
+        report = evaluate_gold(settings.models_dir, model or settings.model_version, gold, lexicon_only)
     except (ValueError, NewsmonError) as exc:
         fail(str(exc))
     typer.echo(format_report(report))
@@ -108,7 +105,7 @@ def train(seed: int = typer.Option(13), shared_gold: Path | None = typer.Option(
               None, help="outside gold set to measure on (never trained or tuned on)"),
           make_current: bool = typer.Option(True, help="point models/CURRENT at the new version")):
     """Train the theme classifier from models/training and make it the current version."""
-    from pipeline.train import train_model
+    from pipeline.classify.train import train_model
 
     settings = load_settings()
     try:
@@ -123,7 +120,7 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
                date_from: str = typer.Option(..., "--from", help="first publication day, YYYY-MM-DD (UTC)"),
                date_to: str = typer.Option(..., "--to", help="last publication day, YYYY-MM-DD (UTC)")):
     """Add a model version's labels beside the existing ones for articles published in a date range."""
-    from pipeline.reclassify import reclassify as run_reclassify
+    from pipeline.classify.reclassify import reclassify as run_reclassify
 
     start, end = parse_day(date_from, "--from", "reclassify"), parse_day(date_to, "--to", "reclassify")
     try:
@@ -137,7 +134,7 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
 def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Option(None, "--file", exists=True),
         fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Read-only SQL on the warehouse."""
-    from pipeline.query import run_query
+    from pipeline.warehouse.query import run_query
 
     if (query is None) == (file is None):
         fail("sql: give a QUERY or --file, not both")
@@ -171,25 +168,16 @@ def digest(
     email: bool = typer.Option(False, "--email", help="also send it to NEWSMON_SMTP_RECIPIENTS via NEWSMON_SMTP_*"),
 ):
     """Build that day's digest (HTML, Markdown, chart, Atom entry) under NEWSMON_HOME/digests/<date>/."""
-    from pipeline.digest import build_digest, latest_day
+    from pipeline.digest.build import build_and_send
 
-    settings = load_settings()
+    target = parse_day(day, "--date", "digest") if day else None
     try:
-        target = parse_day(day, "--date", "digest") if day else latest_day(settings)
+        path, recipients = build_and_send(load_settings(), target, email)
     except NewsmonError as exc:
         fail(str(exc))
-    if target is None:  # no articles yet: yesterday's (empty) digest says so
-        target = datetime.now(UTC).date() - timedelta(days=1)
-    try:
-        path = build_digest(settings, target)
-        typer.echo(str(path))
-        if email:
-            from pipeline.digest_mail import email_digest
-
-            recipients = email_digest(settings, path.parent)
-            typer.echo(f"digest: sent to {', '.join(recipients)}", err=True)
-    except NewsmonError as exc:
-        fail(str(exc))
+    typer.echo(str(path))
+    if recipients:
+        typer.echo(f"digest: sent to {', '.join(recipients)}", err=True)
 
 
 @app.command()
@@ -198,7 +186,7 @@ def replay(
     last: str = typer.Option(..., "--to", help="last fetch day, YYYY-MM-DD (UTC), inclusive"),
 ):
     """Re-parse and re-classify the raw feed bodies kept for those days and load them (idempotent)."""
-    from pipeline.ingest import replay as replay_days
+    from pipeline.ingest.cycle import replay as replay_days
 
     try:
         counts = replay_days(load_settings(), parse_day(first, "--from", "replay"), parse_day(last, "--to", "replay"))
@@ -227,7 +215,7 @@ def export(
     last: str | None = typer.Option(None, "--to-day", help="last publication day (default: all)"),
 ):
     """Export articles and classifications as date-partitioned Parquet for other engines."""
-    from pipeline.maintenance import export_parquet
+    from pipeline.warehouse.maintenance import export_parquet
 
     try:
         counts = export_parquet(load_settings(), to, first and parse_day(first, "--from", "export"),
@@ -243,8 +231,8 @@ def maintain(
     staging_days: int | None = typer.Option(None, help="keep staging this many days (default: setting)"),
 ):
     """Prune old raw bodies and staging, checkpoint the warehouse, back it up and refresh the export."""
-    from pipeline.ingest import utcnow
-    from pipeline.maintenance import run_maintenance
+    from pipeline.core.clock import utcnow
+    from pipeline.warehouse.maintenance import run_maintenance
 
     overrides = {k: v for k, v in {"raw_retention_days": raw_days, "staging_retention_days": staging_days}.items()
                  if v is not None}
@@ -258,8 +246,8 @@ def maintain(
 @app.command()
 def backup(to: Path | None = typer.Option(None, "--to", help="file to write (default: NEWSMON_HOME/backups/)")):
     """A consistent copy of the warehouse as a new DuckDB file."""
-    from pipeline.ingest import utcnow
-    from pipeline.maintenance import backup as backup_warehouse
+    from pipeline.core.clock import utcnow
+    from pipeline.warehouse.maintenance import backup as backup_warehouse
 
     try:
         report = backup_warehouse(load_settings(), utcnow(), to)
@@ -272,7 +260,7 @@ def backup(to: Path | None = typer.Option(None, "--to", help="file to write (def
 def failures(limit: int = typer.Option(20, help="how many of the newest records"),
              fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
     """Failed Airflow task tries, newest first (NEWSMON_HOME/failures/task_failures.jsonl)."""
-    from pipeline.failures import read_failures
+    from pipeline.ops.failures import read_failures
 
     columns, rows = read_failures(load_settings(), limit)
     if fmt is OutputFormat.json:
@@ -291,7 +279,7 @@ def failures(limit: int = typer.Option(20, help="how many of the newest records"
 @app.command()
 def airflow():
     """Start `airflow standalone` with newsmon's DAGs (UI on http://localhost:8080)."""
-    from pipeline.airflow_cli import standalone
+    from pipeline.ops.airflow_local import standalone
 
     raise typer.Exit(standalone(load_settings()))
 
@@ -299,14 +287,10 @@ def airflow():
 @feeds_app.command("list")
 def feeds_list():
     """Show every registered feed with its state."""
-    from pipeline.query import run_query
+    from pipeline.feeds.registry import feed_health
 
     try:
-        columns, rows = run_query(
-            load_settings().warehouse_path,
-            "SELECT feed_id, state, url, error_score, last_error_kind, next_due_at, disabled_reason "
-            "FROM feed_health ORDER BY feed_id",
-        )
+        columns, rows = feed_health(load_settings())
     except NewsmonError as exc:
         fail(str(exc))
     for row in rows:
@@ -319,14 +303,11 @@ def feeds_add(url: str, title: str | None = typer.Option(None), feed_id: str | N
               language: str | None = typer.Option(None, help="e.g. en, ru, uk (default: what the feed says)"),
               full_text: bool = typer.Option(False, "--full-text", help="also fetch each article's page text")):
     """Register one feed."""
-    from pipeline.feeds import feed_from_mapping
-    from pipeline.registry import add_feeds
+    from pipeline.feeds.registry import add_feed
 
     try:
-        spec = feed_from_mapping({"url": url, "title": title, "id": feed_id, "tags": tags,
-                                  "poll_minutes": poll_minutes, "language": language, "full_text": full_text},
-                                 "command line")
-        add_feeds(load_settings(), [spec])
+        spec = add_feed(load_settings(), {"url": url, "title": title, "id": feed_id, "tags": tags,
+                                          "poll_minutes": poll_minutes, "language": language, "full_text": full_text})
     except NewsmonError as exc:
         fail(str(exc))
     typer.echo(f"added {spec.feed_id} {spec.url}")
@@ -335,7 +316,7 @@ def feeds_add(url: str, title: str | None = typer.Option(None), feed_id: str | N
 @feeds_app.command("remove")
 def feeds_remove(feed_id: str):
     """Remove a feed from the registry (its articles stay)."""
-    from pipeline.registry import remove_feeds
+    from pipeline.feeds.registry import remove_feeds
 
     if not remove_feeds(load_settings(), [feed_id]):
         fail(f"feeds: no feed {feed_id!r}")
@@ -345,7 +326,7 @@ def feeds_remove(feed_id: str):
 @feeds_app.command("enable")
 def feeds_enable(feed_id: str):
     """Re-enable a feed that was disabled (gone, failing or removed) and make it due now."""
-    from pipeline.registry import enable_feeds
+    from pipeline.feeds.registry import enable_feeds
 
     if not enable_feeds(load_settings(), [feed_id]):
         fail(f"feeds: no feed {feed_id!r}")
@@ -355,12 +336,10 @@ def feeds_enable(feed_id: str):
 @feeds_app.command("import")
 def feeds_import(opml: Path = typer.Argument(..., exists=True)):
     """Register every feed of an OPML file."""
-    from pipeline.feeds import parse_opml
-    from pipeline.registry import add_feeds
+    from pipeline.feeds.registry import import_opml
 
     try:
-        specs = parse_opml(opml.read_bytes())
-        add_feeds(load_settings(), specs)
+        specs = import_opml(load_settings(), opml.read_bytes())
     except NewsmonError as exc:
         fail(str(exc))
     typer.echo(f"imported {len(specs)} feeds from {opml}")
@@ -369,11 +348,10 @@ def feeds_import(opml: Path = typer.Argument(..., exists=True)):
 @feeds_app.command("export")
 def feeds_export():
     """Write the registry as OPML to stdout."""
-    from pipeline.feeds import to_opml
-    from pipeline.registry import registered_feeds
+    from pipeline.feeds.registry import export_opml
 
     try:
-        sys.stdout.write(to_opml(registered_feeds(load_settings())).decode("utf-8") + "\n")
+        sys.stdout.write(export_opml(load_settings()).decode("utf-8") + "\n")
     except NewsmonError as exc:
         fail(str(exc))
 

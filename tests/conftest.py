@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import REPO_ROOT, Settings
-from pipeline.feeds import write_feeds_file
-from pipeline.feedserver import serve_directory
-from pipeline.records import FeedSpec
+from pipeline.core.config import REPO_ROOT, Settings
+from pipeline.core.records import FeedSpec
+from pipeline.feeds.lists import write_feeds_file
+from pipeline.ops.feedserver import serve_directory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEED_FIXTURES = FIXTURES / "feeds"
@@ -112,8 +112,8 @@ def scripted_server() -> Iterator[ScriptedServer]:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory, demo_server) -> Path:
     """The demo feeds ingested once (24 days, ceasefire spike on 2026-11-15/16); copy it, don't write to it."""
-    from pipeline.demo import demo_feeds
-    from pipeline.ingest import run_cycle
+    from pipeline.ingest.cycle import run_cycle
+    from pipeline.ops.demo import demo_feeds
 
     settings = make_settings(tmp_path_factory.mktemp("demo-warehouse"), demo_feeds(demo_server))
     run_cycle(settings)

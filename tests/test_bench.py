@@ -2,7 +2,7 @@
 
 import json
 
-from pipeline.config import REPO_ROOT
+from pipeline.core.config import REPO_ROOT
 
 BENCH = REPO_ROOT / "bench"
 

@@ -9,8 +9,8 @@ import sys
 
 from conftest import make_settings
 
-from pipeline.ingest import run_cycle
-from pipeline.records import FeedSpec
+from pipeline.core.records import FeedSpec
+from pipeline.ingest.cycle import run_cycle
 
 NEWSMON = [sys.executable, "-m", "pipeline.cli"]
 
@@ -76,8 +76,8 @@ def test_evaluate_prints_the_table_writes_json_and_scores_the_lexicon_alone(tmp_
 
 
 def test_reclassify_command_reports_counts_and_refuses_bad_dates(tmp_path, fixture_server):
-    from pipeline.classify import current_version
-    from pipeline.config import REPO_ROOT
+    from pipeline.classify.model import current_version
+    from pipeline.core.config import REPO_ROOT
 
     settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
     run_cycle(settings)
@@ -120,7 +120,7 @@ def test_feeds_add_import_list_export_remove(tmp_path):
     home = tmp_path / "home"
     assert newsmon("feeds", "add", "https://ledger.example/rss", "--id", "ledger", "--language", "uk",
                    "--full-text", home=home).returncode == 0
-    from pipeline.warehouse import open_readonly
+    from pipeline.warehouse.store import open_readonly
 
     with open_readonly(home / "warehouse.duckdb") as con:
         assert con.execute("SELECT language, full_text FROM feeds WHERE feed_id = 'ledger'").fetchone() == ("uk", True)

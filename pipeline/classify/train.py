@@ -1,0 +1,287 @@
+"""Train the theme classifier from models/training/train.jsonl and save it with skops plus a model card.
+
+Design (see models/README.md):
+- features: word 1-2-gram TF-IDF, character 3-5-grams inside words (pipeline.classify.fastpath.charngrams), and
+  the lexicon's evidence per theme (score, anchored, veto, fires) plus whether the text names the war or
+  another conflict;
+- one logistic regression per theme and one for "any theme" (the gate), calibrated with
+  CalibratedClassifierCV (sigmoid, out-of-fold decision values, one final estimator so evidence can read
+  its weights);
+- a second stage (pipeline.classify.neighbours): per output, a small logistic regression over the base probabilities and
+  what the most similar training examples were labelled; it learns from the base model's out-of-fold
+  probabilities, so the base model's cross-validation below serves both stages;
+- thresholds: out-of-fold probabilities from a K-fold cross-validation of the whole pipeline (then of the
+  second stage) on the training split; per theme the threshold that maximises F-beta (smoothed over
+  neighbouring thresholds), then the strictest gate threshold within `gate_tolerance` of the best macro-F1;
+- measured on the development split and, if given, on an outside gold set (never trained or tuned on),
+  next to the lexicon alone on the same items.
+Same data, lexicon, parameters, seed and library versions give the same version id, weights and metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import scipy
+import sklearn
+import skops
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from pipeline.classify.evaluate import evaluate_lexicon, evaluate_records, read_gold, score_labels
+from pipeline.classify.fastpath.charngrams import CharNgramTfidf
+from pipeline.classify.fastpath.wordngrams import compact_for_saving
+from pipeline.classify.lexicon import LexiconFeatures
+from pipeline.classify.model import CARD_FILE, CURRENT_FILE, MODEL_FILE, NEIGHBOURS_FILE, ThemeClassifier, article_text
+from pipeline.classify.neighbours import NeighbourStack
+from pipeline.classify.themes import THEMES_FILE, lexicon_spec, load_taxonomy
+
+log = logging.getLogger("newsmon.train")
+
+MODEL_FAMILY = "lexlr"
+DEFAULT_PARAMS = {
+    "word_ngrams": [1, 2],
+    "char_ngrams": [3, 5],
+    "max_char_features": 20000,
+    "min_df": 2,
+    "max_word_features": 40000,
+    "lexicon_weight": 0.1,
+    "lexicon_features": ["score", "anchored", "veto", "fires"],
+    "C": 8.0,
+    "calibration_folds": 5,
+    "threshold_folds": 5,
+    "threshold_beta": 1.0,
+    "threshold_grid": [0.1, 0.9],
+    "gate_grid": [0.0, 0.8],
+    "gate_tolerance": 0.005,
+    "neighbours": 20,  # 0: no second stage
+    "neighbour_C": 1.0,
+    "neighbour_min_df": 2,
+    "neighbour_max_df": 0.03,
+    "neighbour_floor": 0.02,
+}
+TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
+
+
+def build_pipeline(spec: dict, params: dict, seed: int) -> Pipeline:
+    """The whole model as one scikit-learn Pipeline (words must stay the first feature block: see classify)."""
+    blocks = [("words", TfidfVectorizer(
+        ngram_range=tuple(params["word_ngrams"]), min_df=params["min_df"], max_features=params["max_word_features"],
+        sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float64,
+    ))]
+    if params["char_ngrams"]:
+        blocks.append(("chars", CharNgramTfidf(ngram_range=tuple(params["char_ngrams"]), min_df=params["min_df"],
+                                               max_features=params["max_char_features"])))
+    blocks.append(("lexicon", LexiconFeatures(spec, kinds=tuple(params["lexicon_features"]))))
+    features = FeatureUnion(blocks, transformer_weights={"lexicon": params["lexicon_weight"]})
+    calibrated = CalibratedClassifierCV(
+        LogisticRegression(C=params["C"], class_weight="balanced", solver="liblinear", max_iter=5000,
+                           random_state=seed),
+        method="sigmoid", cv=params["calibration_folds"], ensemble=False,
+    )
+    return Pipeline([("features", features), ("clf", OneVsRestClassifier(calibrated))])
+
+
+def label_matrix(records: list[dict], themes: list[str]) -> np.ndarray:
+    return np.array([[int(t in r["labels"]) for t in themes] for r in records])
+
+
+def with_gate_column(labels: np.ndarray) -> np.ndarray:
+    """The themes plus one last column, 'any theme': the gate learns war diplomacy against everything else
+    from all examples at once, where each theme's classifier sees only its own positives."""
+    return np.hstack([labels, (labels.sum(axis=1) > 0).astype(labels.dtype)[:, None]])
+
+
+def texts_of(records: list[dict]) -> list[str]:
+    return [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
+
+
+def data_hash(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def choose_threshold(truth: np.ndarray, probability: np.ndarray, params: dict) -> tuple[float, float]:
+    """The grid threshold with the best F-beta on out-of-fold probabilities, smoothed over +-0.02 so one
+    lucky item cannot pick it; ties go to the higher threshold (fewer false alarms on general news)."""
+    low, high = params["threshold_grid"]
+    grid = np.round(np.arange(low, high + 1e-9, 0.01), 2)
+    beta2 = params["threshold_beta"] ** 2
+    scores = []
+    for threshold in grid:
+        guess = probability >= threshold
+        tp = float((guess & truth).sum())
+        fp = float((guess & ~truth).sum())
+        fn = float((~guess & truth).sum())
+        denominator = (1 + beta2) * tp + beta2 * fn + fp
+        scores.append((1 + beta2) * tp / denominator if denominator else 0.0)
+    smoothed = np.convolve(np.pad(scores, 2, mode="edge"), np.ones(5) / 5, mode="valid")
+    best = len(grid) - 1 - int(np.argmax(smoothed[::-1]))
+    return float(grid[best]), float(scores[best])
+
+
+def out_of_fold_probabilities(texts, labels: np.ndarray, spec: dict, params: dict, seed: int,
+                              folds: KFold) -> np.ndarray:
+    """Every output's probability for each training row from a model that never saw that row (vectorizers
+    refit per fold); the gate is the last column."""
+    return cross_val_predict(build_pipeline(spec, params, seed), texts, with_gate_column(labels), cv=folds,
+                             method="predict_proba")
+
+
+def cross_validated_thresholds(probabilities: np.ndarray, labels: np.ndarray, themes: list[str],
+                               params: dict) -> tuple[dict, float, dict]:
+    """Out-of-fold probabilities -> per-theme thresholds, then the strictest gate threshold whose gated
+    macro-F1 is within `gate_tolerance` of the best."""
+    thresholds = {theme: choose_threshold(labels[:, k].astype(bool), probabilities[:, k], params)[0]
+                  for k, theme in enumerate(themes)}
+    gold = [[t for k, t in enumerate(themes) if labels[i, k]] for i in range(len(labels))]
+    above = probabilities[:, :len(themes)] >= np.array([thresholds[t] for t in themes])
+
+    def gated(gate: float) -> list[list[str]]:
+        passed = probabilities[:, len(themes)] >= gate
+        return [[t for k, t in enumerate(themes) if above[i, k] and passed[i]] for i in range(len(labels))]
+
+    low, high = params["gate_grid"]
+    grid = np.round(np.arange(low, high + 1e-9, 0.05), 2)
+    macro = np.array([score_labels(themes, gold, gated(g))["macro_f1"] for g in grid])
+    smoothed = np.convolve(np.pad(macro, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    # The strictest gate within `gate_tolerance` of the best macro-F1: a point of F1 is worth far fewer
+    # false alarms on general news, which the training split holds too few of to weigh by itself.
+    gate = float(grid[np.flatnonzero(smoothed >= smoothed.max() - params["gate_tolerance"]).max()])
+    return thresholds, gate, score_labels(themes, gold, gated(gate))
+
+
+def library_versions() -> dict:
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "scipy": scipy.__version__, "skops": skops.__version__}
+
+
+def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, shared_gold: Path | None = None,
+                make_current: bool = True) -> str:
+    """Fit on training/train.jsonl, choose thresholds by cross-validation, measure on training/dev.jsonl (and an
+    optional outside gold set), save under models/<version>/. Returns the version id."""
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    models_dir = Path(models_dir)
+    train_path, dev_path = models_dir / "training" / TRAIN_FILE, models_dir / "training" / DEV_FILE
+    taxonomy = load_taxonomy(models_dir)
+    themes = [t.id for t in taxonomy.themes]
+    spec = lexicon_spec(taxonomy)
+    train = read_gold(train_path)
+    unknown = {label for r in train for label in r["labels"]} - set(themes)
+    if unknown:
+        raise ValueError(f"train: unknown theme ids in {train_path}: {sorted(unknown)}")
+    texts, labels = texts_of(train), label_matrix(train, themes)
+    too_few = [t for k, t in enumerate(themes)
+               if labels[:, k].sum() < params["threshold_folds"] * 2
+               or (len(train) - labels[:, k].sum()) < params["threshold_folds"] * 2]
+    if too_few:
+        raise ValueError(f"train: too few positive or negative examples for cross-validation: {too_few}")
+
+    versions = library_versions()
+    training_sha = data_hash([train_path])
+    fingerprint = json.dumps({"data": training_sha, "themes": taxonomy.sha256, "params": params, "seed": seed,
+                              "family": MODEL_FAMILY, "libraries": versions}, sort_keys=True)
+    version = f"{MODEL_FAMILY}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
+
+    log.info("train: cross-validating thresholds", extra={"examples": len(train)})
+    folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
+    probabilities = out_of_fold_probabilities(texts, labels, spec, params, seed, folds)
+    stack = None
+    if params["neighbours"]:
+        stack = NeighbourStack(neighbours=params["neighbours"], C=params["neighbour_C"],
+                               min_df=params["neighbour_min_df"], max_df=params["neighbour_max_df"],
+                               floor=params["neighbour_floor"], seed=seed)
+        probabilities = stack.fit_out_of_fold(texts, with_gate_column(labels), probabilities, folds)
+    thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
+    pipeline = build_pipeline(spec, params, seed)
+    pipeline.fit(texts, with_gate_column(labels))
+    for _, step in pipeline.named_steps["features"].transformer_list:
+        if isinstance(step, TfidfVectorizer):
+            compact_for_saving(step)
+
+    card = {
+        "model_version": version,
+        "family": "word TF-IDF and lexicon features -> calibrated logistic regression per theme, plus an"
+                  " 'any theme' gate" + (", then a second stage over those probabilities and the labels of the"
+                                         " most similar training examples" if stack else ""),
+        "themes": themes,
+        "thresholds": thresholds,
+        "gate": {"threshold": gate,
+                 "rule": "a theme is labelled only when the last output, the probability of any theme, reaches"
+                         " this threshold: the strictest in gate_grid whose cross-validated macro-F1 is within"
+                         " gate_tolerance of the best"},
+        "threshold_rule": (f"per theme, the threshold in {params['threshold_grid']} maximising"
+                           f" F{params['threshold_beta']:g} (smoothed over +-0.02) on out-of-fold probabilities of a"
+                           f" {params['threshold_folds']}-fold cross-validation of the whole pipeline on the training"
+                           " split"),
+        "second_stage": {"file": NEIGHBOURS_FILE,
+                         "rule": f"per output, a logistic regression over the base probabilities (out of fold in"
+                                 f" training) and the labels of the {params['neighbours']} most similar training"
+                                 " examples (cosine of word 1-2-gram TF-IDF without stop words), for text whose base"
+                                 f" gate probability reaches {params['neighbour_floor']}; thresholds and gate are"
+                                 " chosen on its out-of-fold probabilities"} if stack else None,
+        "languages": {"en": "model (lexicon as features)",
+                      "ru, uk": "lexicon alone (text with more Cyrillic than Latin letters)"},
+        "params": params,
+        "seed": seed,
+        "training_data": {
+            "path": f"training/{TRAIN_FILE}", "sha256": training_sha, "examples": len(train),
+            "positives": {t: int(labels[:, k].sum()) for k, t in enumerate(themes)},
+            "no_theme": int((labels.sum(axis=1) == 0).sum()),
+        },
+        "lexicon": {"path": THEMES_FILE, "sha256": taxonomy.sha256, "min_score": taxonomy.min_score},
+        "library_versions": versions,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "metrics": {"cross_validation": cv_report},
+        "baseline_lexicon": {},
+    }
+    classifier = ThemeClassifier(pipeline, card, stack)
+    measured = [("dev_split", dev_path)]
+    if shared_gold:
+        measured.append(("shared_dev", Path(shared_gold)))
+    for name, path in measured:
+        if path.exists():
+            gold = read_gold(path)
+            card["metrics"][name] = {"path": _display_path(path, models_dir),
+                                     **evaluate_records(classifier, gold)}
+            card["baseline_lexicon"][name] = evaluate_lexicon(classifier, gold)
+    cyrillic = models_dir / "training" / "dev_ru_uk.jsonl"
+    if cyrillic.exists():  # no Cyrillic text is trained on: this measures the lexicon path on ru/uk items
+        card["metrics"]["dev_ru_uk"] = evaluate_records(classifier, read_gold(cyrillic))
+    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack)
+    return version
+
+
+def _display_path(path: Path, models_dir: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(models_dir).resolve().parent))
+    except ValueError:
+        return Path(path).name
+
+
+def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: bool = True,
+               stack: NeighbourStack | None = None) -> Path:
+    import skops.io as sio
+
+    directory = Path(models_dir) / card["model_version"]
+    directory.mkdir(parents=True, exist_ok=True)
+    sio.dump(pipeline, directory / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    if stack is not None:
+        sio.dump(stack, directory / NEIGHBOURS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    (directory / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    if make_current:
+        (Path(models_dir) / CURRENT_FILE).write_text(card["model_version"] + "\n", encoding="utf-8")
+    return directory
