@@ -61,7 +61,7 @@ def classify(
     chunk: int = typer.Option(1000, min=1, help="lines classified together (bounds memory)"),
     model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
 ):
-    """Write one JSON line per input: id, labels, scores, evidence, model_version. Bad lines go to stderr."""
+    """Write one JSON line per input: id, labels, scores, evidence, events, model_version. Bad lines go to stderr."""
     from pipeline.classify.model import classify_jsonl
 
     settings = load_settings()
@@ -86,13 +86,16 @@ def classify(
 def evaluate(gold: Path = typer.Option(..., exists=True, help="JSON Lines: id, title, summary, labels"),
              json_out: Path | None = typer.Option(None, "--json", help="also write the report as JSON"),
              model: str | None = typer.Option(None, help="model version (default: models/CURRENT)"),
-             lexicon_only: bool = typer.Option(False, help="score the model's lexicon alone (the baseline)")):
-    """Per-theme precision, recall, F1 and macro-F1 of the shipped model against gold labels."""
+             lexicon_only: bool = typer.Option(False, help="score the model's lexicon alone (the baseline)"),
+             events: Path | None = typer.Option(None, exists=True,
+                                                help="JSON Lines of id and events to add to the gold items")):
+    """Per-theme precision, recall, F1 and macro-F1 of the shipped model against gold labels; event figures
+    (who did what) too when the gold lines carry "events": [[actor, action, theme], ...]."""
     from pipeline.classify.evaluate import evaluate_gold, format_report
 
     settings = load_settings()
     try:
-        report = evaluate_gold(settings.models_dir, model or settings.model_version, gold, lexicon_only)
+        report = evaluate_gold(settings.models_dir, model or settings.model_version, gold, lexicon_only, events)
     except (ValueError, NewsmonError) as exc:
         fail(str(exc))
     typer.echo(format_report(report))

@@ -28,6 +28,7 @@ def test_readme_names_the_classify_model_and_what_the_other_models_measured_in_t
     classify = next(r for r in json.loads((BENCH / "results.json").read_text())["results"] if r["name"] == "classify")
     row = table_row(ROWS["classify"])
     assert classify["details"]["model_version"] in row and f"{classify['baseline']:,.0f}/s" in row
+    assert f"event coder off {classify['details']['themes_only_articles_per_s']:,.0f}/s" in row
     for version, rate in classify["details"]["other_versions_articles_per_s"].items():
         assert f"{version} in the same run {rate:,.0f}/s" in row
 

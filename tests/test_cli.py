@@ -30,9 +30,11 @@ def test_classify_contract_is_exact(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a1", 2]
     for row in rows:
-        assert set(row) == {"id", "labels", "scores", "evidence", "model_version"}
+        assert list(row) == ["id", "labels", "scores", "evidence", "events", "model_version"]
         assert set(row["evidence"]) == set(row["labels"])
-    assert "sanctions" in rows[0]["labels"] and rows[1]["labels"] == []
+        assert {e["theme"] for e in row["events"]} <= set(row["labels"])
+    assert "sanctions" in rows[0]["labels"] and rows[1]["labels"] == [] and rows[1]["events"] == []
+    assert rows[0]["events"][0]["actor"] == "europe" and rows[0]["events"][0]["theme"] == "sanctions"
 
 
 def test_classify_reports_bad_lines_by_number_and_keeps_going(tmp_path):

@@ -175,3 +175,59 @@ FROM per_article p
 LEFT JOIN models m USING (model_version)
 LEFT JOIN per_theme t USING (model_version)
 GROUP BY p.model_version, m.registered_at, t.labels_per_theme;
+
+-- Who did what (article_actions) by each article's current model version, as current_classifications.
+CREATE OR REPLACE VIEW current_actions AS
+SELECT x.*
+FROM article_actions x
+JOIN articles a ON a.article_id = x.article_id AND a.model_version = x.model_version;
+
+-- Per UTC publication day, theme, actor and action: how many articles, stories and outlets reported it,
+-- and in how many articles it was the main event.
+CREATE OR REPLACE VIEW actions_daily AS
+SELECT CAST(a.published_at AS DATE) AS day, x.theme, x.actor, x.action,
+       count(DISTINCT x.article_id) AS articles,
+       count(DISTINCT a.story_id) AS stories,
+       count(DISTINCT a.feed_id) AS outlets,
+       count(*) FILTER (WHERE x.rank = 1) AS main_events
+FROM current_actions x JOIN articles a USING (article_id)
+GROUP BY ALL;
+
+-- Each actor's position per theme over the 30 days up to the newest article (not now(): a warehouse read
+-- later, or a replayed past, shows the same positions): the latest action with its story, the most frequent
+-- action by stories, the whole mix, and links to the latest five stories.
+CREATE OR REPLACE VIEW positions AS
+WITH recent AS (
+    SELECT x.actor, x.theme, x.action, a.story_id, a.title, a.url, a.published_at
+    FROM current_actions x JOIN articles a USING (article_id)
+    WHERE a.published_at > (SELECT max(published_at) FROM articles) - INTERVAL 30 DAY
+),
+per_action AS (
+    SELECT actor, theme, action, count(DISTINCT story_id) AS stories FROM recent GROUP BY ALL
+),
+mix AS (
+    SELECT actor, theme,
+           first(action ORDER BY stories DESC, action) AS most_frequent_action,
+           max(stories) AS most_frequent_stories,
+           list(action || ': ' || stories ORDER BY stories DESC, action) AS action_mix
+    FROM per_action GROUP BY ALL
+),
+latest AS (
+    SELECT actor, theme,
+           first(action ORDER BY published_at DESC, action) AS latest_action,
+           max(published_at) AS latest_at,
+           first(title ORDER BY published_at DESC, action) AS latest_headline,
+           first(url ORDER BY published_at DESC, action) AS latest_url,
+           count(DISTINCT story_id) AS stories
+    FROM recent GROUP BY ALL
+),
+links AS (
+    SELECT actor, theme, list(url ORDER BY published_at DESC)[1:5] AS story_links
+    FROM (SELECT actor, theme, story_id, first(url ORDER BY published_at DESC) AS url,
+                 max(published_at) AS published_at
+          FROM recent WHERE url IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+)
+SELECT l.actor, l.theme, l.latest_action, l.latest_at, l.latest_headline, l.latest_url,
+       m.most_frequent_action, m.most_frequent_stories, l.stories, m.action_mix, k.story_links
+FROM latest l JOIN mix m USING (actor, theme) LEFT JOIN links k USING (actor, theme);

@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 from pathlib import Path
@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from pipeline.classify.events import EventCoder
 from pipeline.classify.fastpath.tokens import Numbering, split_batch
 from pipeline.classify.fastpath.wordngrams import WordNgramTfidf
 from pipeline.classify.lexicon import Analysis, BatchMatches
@@ -35,6 +36,7 @@ from pipeline.core.errors import ModelError
 
 MODEL_FILE = "model.skops"
 NEIGHBOURS_FILE = "neighbours.skops"
+EVENTS_FILE = "events.skops"
 CARD_FILE = "model_card.json"
 CURRENT_FILE = "CURRENT"
 EVIDENCE_TERMS = 4  # per source: up to 4 lexicon terms and 4 model terms per label
@@ -54,6 +56,7 @@ TRUSTED_TYPES = frozenset(
         "sklearn.calibration._SigmoidCalibration",
         "sklearn.feature_extraction.text.TfidfTransformer",
         "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction._dict_vectorizer.DictVectorizer",
         "sklearn.linear_model._logistic.LogisticRegression",
         "sklearn.multiclass.OneVsRestClassifier",
         "sklearn.pipeline.FeatureUnion",
@@ -75,6 +78,7 @@ class Prediction:
     labels: list[str]
     scores: dict[str, float]
     evidence: dict[str, list[str]]
+    events: list[dict] = field(default_factory=list)  # who did what (pipeline.classify.events), main first
 
 
 def article_text(title: str, summary: str) -> str:
@@ -111,8 +115,9 @@ class ThemeClassifier:
     matched once per text and serves the features, the evidence and the Cyrillic path alike.
     """
 
-    def __init__(self, pipeline, card: dict, stack=None):
+    def __init__(self, pipeline, card: dict, stack=None, events: EventCoder | None = None):
         self.pipeline = pipeline
+        self.events = events  # None: a model trained before event coding
         self.card = card
         if stack is not None and not isinstance(stack, NeighbourStack):
             raise ModelError(f"classify: model {card['model_version']!r}: its second stage is a {type(stack).__name__}")
@@ -193,6 +198,11 @@ class ThemeClassifier:
                 continue
             predictions.append(Prediction(list(compress(themes, label_rows[i])), scores,
                                           self._evidence(words_matrix, i, labelled[i], matches)))
+        if self.events is not None:
+            themed = [i for i, p in enumerate(predictions) if p.labels]
+            coded = self.events.code([texts[i] for i in themed], [predictions[i].labels for i in themed])
+            for i, events in zip(themed, coded, strict=True):
+                predictions[i].events = [e.as_dict() for e in events]
         return predictions
 
     def _lexicon_prediction(self, analysis: Analysis) -> Prediction:
@@ -304,8 +314,11 @@ def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], o
 
     def flush() -> None:
         for (item_id, _), p in zip(pending, classifier.predict([t for _, t in pending]), strict=True):
-            out.write(json.dumps({"id": item_id, "labels": p.labels, "scores": p.scores, "evidence": p.evidence,
-                                  "model_version": classifier.version}, ensure_ascii=False) + "\n")
+            record = {"id": item_id, "labels": p.labels, "scores": p.scores, "evidence": p.evidence}
+            if classifier.events is not None:
+                record["events"] = p.events
+            record["model_version"] = classifier.version
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         counts["classified"] += len(pending)
         pending.clear()
         out.flush()
@@ -344,6 +357,16 @@ def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], o
     return counts
 
 
+def _load_part(directory: Path, card: dict, key: str, file_name: str, what: str):
+    """An optional artifact the card names (None when it names none)."""
+    if not card.get(key):
+        return None
+    path = directory / file_name
+    if not path.exists():
+        raise ModelError(f"classify: model {directory.name!r} names {what} but {path} is missing")
+    return _load_trusted(path)
+
+
 @lru_cache(maxsize=4)
 def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     card = read_card(Path(models_dir), version)
@@ -351,13 +374,11 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     if not model_path.exists():
         raise ModelError(f"classify: model {version!r} has no {MODEL_FILE} under {models_dir}")
     pipeline = _load_trusted(model_path)
-    stack = None
-    if card.get("second_stage"):
-        stack_path = Path(models_dir) / version / NEIGHBOURS_FILE
-        if not stack_path.exists():
-            raise ModelError(f"classify: model {version!r} names a second stage but {stack_path} is missing")
-        stack = _load_trusted(stack_path)
-    classifier = ThemeClassifier(pipeline, card, stack)
+    stack = _load_part(Path(models_dir) / version, card, "second_stage", NEIGHBOURS_FILE, "a second stage")
+    saved = _load_part(Path(models_dir) / version, card, "events", EVENTS_FILE, "an event coder")
+    events = None if saved is None else EventCoder(saved["pair_model"], saved["action_model"], saved["aliases"],
+                                                   saved["threshold"])
+    classifier = ThemeClassifier(pipeline, card, stack, events)
     # A loaded model stays for the life of the process (this cache). Freezing takes its objects, and the rest
     # alive now, out of the cycle collector's full passes, which traversed them every few batches: 7.7 % of
     # classify's time before, 0.8 % after (gc callbacks, 30,000 bench articles). The price: objects alive now

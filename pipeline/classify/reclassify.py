@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 
+from pipeline.classify.events import event_rows
 from pipeline.classify.model import ThemeClassifier, article_text
 from pipeline.core.config import Settings
 from pipeline.warehouse.load import register_model
@@ -37,6 +38,12 @@ ORDER BY a.article_id
 ROWS_SCHEMA = pa.schema([
     ("article_id", pa.string()), ("model_version", pa.string()), ("theme", pa.string()),
     ("score", pa.float64()), ("label", pa.bool_()), ("evidence", pa.list_(pa.string())),
+    ("content_hash", pa.string()), ("classified_at", pa.timestamp("us")),
+])
+ACTION_ROWS_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("model_version", pa.string()), ("rank", pa.int32()), ("actor", pa.string()),
+    ("action", pa.string()), ("theme", pa.string()), ("score", pa.float64()),
+    ("actor_evidence", pa.list_(pa.string())), ("action_evidence", pa.list_(pa.string())),
     ("content_hash", pa.string()), ("classified_at", pa.timestamp("us")),
 ])
 
@@ -81,8 +88,11 @@ def reclassify(settings: Settings, version: str, date_from: date, date_to: date,
 def _write_chunk(con, classifier: ThemeClassifier, articles: list[dict], classified_at: datetime,
                  counts: dict) -> None:
     predictions = classifier.predict([article_text(a["title"], a["summary"]) for a in articles])
-    rows = []
+    rows, actions = [], []
     for article, prediction in zip(articles, predictions, strict=True):
+        for event in event_rows(prediction.events):
+            actions.append({"article_id": article["article_id"], "model_version": classifier.version, **event,
+                            "content_hash": article["content_hash"], "classified_at": classified_at})
         for theme, score in prediction.scores.items():
             labelled = theme in prediction.labels
             counts["labels"][theme] += labelled
@@ -91,13 +101,20 @@ def _write_chunk(con, classifier: ThemeClassifier, articles: list[dict], classif
                          "content_hash": article["content_hash"], "classified_at": classified_at})
     table = pa.Table.from_pylist(rows, schema=ROWS_SCHEMA)
     con.register("reclassified_rows", table)
+    con.register("reclassified_actions", pa.Table.from_pylist(actions, schema=ACTION_ROWS_SCHEMA))
     try:
         # Rows of this version for an older wording of the article are replaced, never duplicated.
         con.execute("DELETE FROM classifications WHERE model_version = ? AND article_id IN "
                     "(SELECT DISTINCT article_id FROM reclassified_rows)", [classifier.version])
         con.execute("INSERT INTO classifications SELECT article_id, model_version, theme, score, label, evidence, "
                     "content_hash, classified_at FROM reclassified_rows")
+        con.execute("DELETE FROM article_actions WHERE model_version = ? AND article_id IN "
+                    "(SELECT DISTINCT article_id FROM reclassified_rows)", [classifier.version])
+        con.execute("INSERT INTO article_actions SELECT article_id, model_version, rank, actor, action, theme, score, "
+                    "actor_evidence, action_evidence, content_hash, classified_at FROM reclassified_actions")
+        counts["actions_written"] = counts.get("actions_written", 0) + len(actions)
     finally:
         con.unregister("reclassified_rows")
+        con.unregister("reclassified_actions")
     counts["articles_classified"] += len(articles)
     counts["rows_written"] += len(rows)

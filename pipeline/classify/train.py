@@ -39,13 +39,23 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from pipeline.classify.evaluate import evaluate_lexicon, evaluate_records, read_gold, score_labels
+from pipeline.classify.evaluate import evaluate_events, evaluate_lexicon, evaluate_records, read_gold, score_labels
+from pipeline.classify.events import ACTORS_FILE, EventCoder, load_gazetteer
 from pipeline.classify.fastpath.charngrams import CharNgramTfidf
 from pipeline.classify.fastpath.wordngrams import compact_for_saving
 from pipeline.classify.lexicon import LexiconFeatures
-from pipeline.classify.model import CARD_FILE, CURRENT_FILE, MODEL_FILE, NEIGHBOURS_FILE, ThemeClassifier, article_text
+from pipeline.classify.model import (
+    CARD_FILE,
+    CURRENT_FILE,
+    EVENTS_FILE,
+    MODEL_FILE,
+    NEIGHBOURS_FILE,
+    ThemeClassifier,
+    article_text,
+)
 from pipeline.classify.neighbours import NeighbourStack
 from pipeline.classify.themes import THEMES_FILE, lexicon_spec, load_taxonomy
+from pipeline.classify.train_events import DEFAULT_EVENT_PARAMS, train_event_coder
 
 log = logging.getLogger("newsmon.train")
 
@@ -72,6 +82,7 @@ DEFAULT_PARAMS = {
     "neighbour_floor": 0.02,
 }
 TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
+EVENTS_TRAIN_FILE, EVENTS_DEV_FILE = "events_train.jsonl", "events_dev.jsonl"
 
 
 def build_pipeline(spec: dict, params: dict, seed: int) -> Pipeline:
@@ -170,7 +181,7 @@ def library_versions() -> dict:
 
 
 def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, shared_gold: Path | None = None,
-                make_current: bool = True) -> str:
+                make_current: bool = True, event_params: dict | None = None) -> str:
     """Fit on training/train.jsonl, choose thresholds by cross-validation, measure on training/dev.jsonl (and an
     optional outside gold set), save under models/<version>/. Returns the version id."""
     params = {**DEFAULT_PARAMS, **(params or {})}
@@ -192,8 +203,14 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
 
     versions = library_versions()
     training_sha = data_hash([train_path])
-    fingerprint = json.dumps({"data": training_sha, "themes": taxonomy.sha256, "params": params, "seed": seed,
-                              "family": MODEL_FAMILY, "libraries": versions}, sort_keys=True)
+    events_path = models_dir / "training" / EVENTS_TRAIN_FILE
+    events_params = {**DEFAULT_EVENT_PARAMS, **(event_params or {})}
+    identity = {"data": training_sha, "themes": taxonomy.sha256, "params": params, "seed": seed,
+                "family": MODEL_FAMILY, "libraries": versions}
+    if events_path.exists():  # the event coder is part of the version: its data, gazetteer and parameters
+        identity["events"] = {"data": data_hash([events_path]), "actors": data_hash([models_dir / ACTORS_FILE]),
+                              "params": events_params}
+    fingerprint = json.dumps(identity, sort_keys=True)
     version = f"{MODEL_FAMILY}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
 
     log.info("train: cross-validating thresholds", extra={"examples": len(train)})
@@ -248,7 +265,25 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
         "metrics": {"cross_validation": cv_report},
         "baseline_lexicon": {},
     }
-    classifier = ThemeClassifier(pipeline, card, stack)
+    events = None
+    if events_path.exists():
+        gazetteer = load_gazetteer(models_dir)
+        log.info("train: event coder", extra={"examples": str(events_path)})
+        events, events_report = train_event_coder(read_gold(events_path), gazetteer.aliases, seed, events_params)
+        card["events"] = {
+            "file": EVENTS_FILE,
+            "rule": "candidates: each party the gazetteer (actors.yaml) names x each labelled theme, plus 'other';"
+                    " a calibrated logistic regression says whether a candidate is an event, a second one picks"
+                    " its action; score = P(event) x P(action); events below the threshold (chosen by"
+                    f" {events_params['threshold_folds']}-fold cross-validation for triple F1) are dropped, the"
+                    " best always kept, at most three, strongest first",
+            "training_data": {"path": f"training/{EVENTS_TRAIN_FILE}", "sha256": identity["events"]["data"],
+                              "examples": events_report["examples"], "events": events_report["events"]},
+            "actors": {"path": ACTORS_FILE, "sha256": identity["events"]["actors"]},
+            "training": events_report,
+            "metrics": {},
+        }
+    classifier = ThemeClassifier(pipeline, card, stack, events)
     measured = [("dev_split", dev_path)]
     if shared_gold:
         measured.append(("shared_dev", Path(shared_gold)))
@@ -258,10 +293,19 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
             card["metrics"][name] = {"path": _display_path(path, models_dir),
                                      **evaluate_records(classifier, gold)}
             card["baseline_lexicon"][name] = evaluate_lexicon(classifier, gold)
+    events_dev = models_dir / "training" / EVENTS_DEV_FILE
+    if events is not None and events_dev.exists():
+        card["events"]["metrics"]["dev_split"] = {"path": f"training/{EVENTS_DEV_FILE}",
+                                                  **evaluate_events(classifier, read_gold(events_dev))}
+    shared_events = Path(shared_gold).with_name("dev_events.jsonl") if shared_gold else None
+    if events is not None and shared_events and shared_events.exists():
+        card["events"]["metrics"]["shared_dev"] = {
+            "path": _display_path(shared_events, models_dir),
+            **evaluate_events(classifier, read_gold(Path(shared_gold), shared_events))}
     cyrillic = models_dir / "training" / "dev_ru_uk.jsonl"
     if cyrillic.exists():  # no Cyrillic text is trained on: this measures the lexicon path on ru/uk items
         card["metrics"]["dev_ru_uk"] = evaluate_records(classifier, read_gold(cyrillic))
-    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack)
+    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack, events=events)
     return version
 
 
@@ -273,7 +317,7 @@ def _display_path(path: Path, models_dir: Path) -> str:
 
 
 def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: bool = True,
-               stack: NeighbourStack | None = None) -> Path:
+               stack: NeighbourStack | None = None, events: EventCoder | None = None) -> Path:
     import skops.io as sio
 
     directory = Path(models_dir) / card["model_version"]
@@ -281,6 +325,10 @@ def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: b
     sio.dump(pipeline, directory / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     if stack is not None:
         sio.dump(stack, directory / NEIGHBOURS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    if events is not None:
+        saved = {"pair_model": events.pair_model, "action_model": events.action_model,
+                 "aliases": events.gazetteer.aliases, "threshold": float(events.threshold)}
+        sio.dump(saved, directory / EVENTS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if make_current:
         (Path(models_dir) / CURRENT_FILE).write_text(card["model_version"] + "\n", encoding="utf-8")

@@ -57,6 +57,47 @@ class Story:
         return len(self.outlets)
 
 
+ACTOR_NAMES = {"russia": "Russia", "ukraine": "Ukraine", "united_states": "The United States",
+               "europe": "The EU and European states", "united_kingdom": "The United Kingdom", "france": "France",
+               "germany": "Germany", "nato": "NATO", "turkey": "Turkey", "china": "China", "other": "Others"}
+ACTION_WORDS = {"propose": "proposed", "demand": "demanded", "agree": "agreed", "reject": "rejected",
+                "threaten": "threatened", "enact": "acted", "withdraw": "withdrew or paused",
+                "violate": "was accused of a breach", "meet": "met or talked", "other": "was in the news"}
+MOVE_BASELINE_DAYS = 14
+MOVES_PER_THEME = 5
+
+
+@dataclass
+class Move:
+    """One (actor, action) pair of a theme on the digest day: its stories, evidence and how it compares with
+    the previous 14 days (new: no story then; rising: at least twice the daily mean and two stories)."""
+
+    actor: str
+    action: str
+    stories: list[tuple[str, str | None]]  # (headline, http(s) link or None), strongest first
+    score: float  # the strongest event's score
+    evidence: list[str]
+    baseline_mean: float
+
+    @property
+    def story_count(self) -> int:
+        return len(self.stories)
+
+    @property
+    def mark(self) -> str | None:
+        if self.baseline_mean == 0:
+            return "new"
+        if self.story_count >= 2 and self.story_count >= 2 * self.baseline_mean:
+            return "rising"
+        return None
+
+    @property
+    def sentence(self) -> str:
+        n = self.story_count
+        return f"{ACTOR_NAMES.get(self.actor, self.actor)} {ACTION_WORDS.get(self.action, self.action)}: " \
+               f"{n} stor{'y' if n == 1 else 'ies'}"
+
+
 @dataclass
 class ThemeDay:
     """One theme on the digest day: volume, baseline and spike flag from `theme_trends`, top stories."""
@@ -71,6 +112,7 @@ class ThemeDay:
     spike: bool
     story_count: int = 0
     stories: list[Story] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
 
     @property
     def change(self) -> float:
@@ -143,6 +185,41 @@ def _ordered_unique(values) -> list:
     return list(dict.fromkeys(v for v in values if v))
 
 
+def _moves(con, start: datetime, end: datetime) -> dict[str, list[Move]]:
+    """The day's (actor, action) pairs per theme from `current_actions`, most stories first, then score."""
+    rows = con.execute(
+        f"""WITH {_SEEN_CTE}
+        SELECT x.theme, x.actor, x.action, s.story_id, s.title, s.url, x.score, x.actor_evidence, x.action_evidence
+        FROM seen s JOIN current_actions x USING (article_id)
+        WHERE s.seen_at >= ? AND s.seen_at < ?
+        ORDER BY x.score DESC, s.seen_at""",
+        [start, end],
+    ).fetchall()
+    baseline = {
+        (theme, actor, action): stories / MOVE_BASELINE_DAYS
+        for theme, actor, action, stories in con.execute(
+            f"""WITH {_SEEN_CTE}
+            SELECT x.theme, x.actor, x.action, count(DISTINCT s.story_id)
+            FROM seen s JOIN current_actions x USING (article_id)
+            WHERE s.seen_at >= ? AND s.seen_at < ? GROUP BY ALL""",
+            [start - timedelta(days=MOVE_BASELINE_DAYS), start],
+        ).fetchall()
+    }
+    grouped: dict[tuple[str, str, str], dict] = {}
+    for theme, actor, action, story_id, title, url, score, actor_words, action_words in rows:
+        entry = grouped.setdefault((theme, actor, action), {"stories": {}, "score": float(score), "words": Counter()})
+        entry["stories"].setdefault(story_id, (title, safe_link(url)))  # rows come strongest first
+        entry["words"].update((actor_words or [])[:1] + list(action_words or []))
+    out: dict[str, list[Move]] = {}
+    for (theme, actor, action), entry in grouped.items():
+        out.setdefault(theme, []).append(Move(actor, action, list(entry["stories"].values()), entry["score"],
+                                              [w for w, _ in entry["words"].most_common(5)],
+                                              baseline.get((theme, actor, action), 0.0)))
+    for moves in out.values():
+        moves.sort(key=lambda m: (-m.story_count, -m.score, m.actor, m.action))
+    return out
+
+
 def collect(settings: Settings, day: date) -> Digest:
     """Everything the digest shows for `day`, read from the warehouse (read-only)."""
     themes = load_themes(settings.models_dir)
@@ -188,6 +265,7 @@ def collect(settings: Settings, day: date) -> Digest:
             ORDER BY d.score DESC, d.published_at""",
             [start, end, end],
         ).fetchall()
+        moves = _moves(con, start, end)
         series = con.execute(
             "SELECT day, theme, articles, spike FROM theme_trends WHERE day > ? AND day <= ? ORDER BY day",
             [day - timedelta(days=CHART_DAYS), day],
@@ -217,7 +295,8 @@ def collect(settings: Settings, day: date) -> Digest:
         stories = sorted(by_theme.get(t.id, {}).values(), key=rank)
         top = settings.digest_top_per_theme if t.core else settings.digest_top_per_other_theme
         digest.themes.append(ThemeDay(t.id, t.name, t.core, int(count), float(mean), int(days),
-                                      None if z is None else float(z), bool(spike), len(stories), stories[:top]))
+                                      None if z is None else float(z), bool(spike), len(stories), stories[:top],
+                                      moves.get(t.id, [])[:MOVES_PER_THEME]))
     digest.themes.sort(key=lambda row: (not row.core, -row.count))  # core three first, then by volume
 
     new: dict[str, Story] = {}

@@ -65,6 +65,14 @@ def render_markdown(digest: Digest) -> str:
             continue
         more = f" (top {len(row.stories)} of {row.story_count} stories)" if row.story_count > len(row.stories) else ""
         lines += [f"## {row.name}{' — spike' if row.spike else ''}{more}", ""]
+        if row.moves:
+            lines += ["**What moved**", ""]
+            for m in row.moves:
+                mark = f" **{m.mark}**" if m.mark else ""
+                links = "; ".join(_md_link(h, u) for h, u in m.stories[:3])
+                words = ", ".join(md_escape(w) for w in m.evidence)
+                lines.append(f"- {md_escape(m.sentence)}{mark} — {links}" + (f" (words: {words})" if words else ""))
+            lines.append("")
         for s in row.stories:
             new = "**new** · " if s.new else ""
             lines.append(f"- {_md_link(s.headline, s.url)}  ")

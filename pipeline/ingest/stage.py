@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.classify.events import event_rows
 from pipeline.classify.model import Prediction
 from pipeline.core.files import replaced_atomically
 from pipeline.core.records import Article, FetchResult
@@ -16,6 +17,10 @@ from pipeline.ingest.fetch import error_weight
 THEME_TYPE = pa.struct(
     [("theme", pa.string()), ("score", pa.float64()), ("label", pa.bool_()), ("evidence", pa.list_(pa.string()))]
 )
+EVENT_TYPE = pa.struct(
+    [("rank", pa.int32()), ("actor", pa.string()), ("action", pa.string()), ("theme", pa.string()),
+     ("score", pa.float64()), ("actor_evidence", pa.list_(pa.string())), ("action_evidence", pa.list_(pa.string()))]
+)
 ARTICLE_SCHEMA = pa.schema(
     [
         ("article_id", pa.string()), ("feed_id", pa.string()), ("guid", pa.string()), ("url", pa.string()),
@@ -23,7 +28,7 @@ ARTICLE_SCHEMA = pa.schema(
         ("author", pa.string()), ("language", pa.string()), ("published_at", pa.timestamp("us")),
         ("first_seen_at", pa.timestamp("us")), ("content_hash", pa.string()), ("story_key", pa.string()),
         ("run_id", pa.string()), ("model_version", pa.string()), ("themes", pa.list_(THEME_TYPE)),
-        ("body", pa.string()),
+        ("body", pa.string()), ("events", pa.list_(EVENT_TYPE)),
     ]
 )
 FETCH_SCHEMA = pa.schema(
@@ -73,6 +78,7 @@ def articles_table(
             for theme, score in prediction.scores.items()
             if score >= STORED_SCORE_FLOOR or theme in prediction.labels
         ]
+        row["events"] = event_rows(prediction.events)
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA)
 

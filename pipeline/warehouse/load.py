@@ -89,6 +89,20 @@ INSERT INTO classifications
 """
 
 
+# Who did what, beside the classifications of the same model version (batches staged before event coding
+# have no `events` column and skip this).
+_ACTIONS_SQL = """
+DELETE FROM article_actions x USING changed_articles ch
+    WHERE x.article_id = ch.article_id AND x.model_version = ch.model_version;
+INSERT INTO article_actions
+    SELECT article_id, model_version, e.rank, e.actor, e.action, e.theme, e.score, e.actor_evidence,
+           e.action_evidence, content_hash, first_seen_at
+    FROM (SELECT article_id, model_version, content_hash, first_seen_at, unnest(events) AS e
+          FROM (SELECT * FROM new_articles UNION ALL SELECT * FROM changed_articles)
+          WHERE len(events) > 0);
+"""
+
+
 def _drop_temp(con, names: tuple[str, ...]) -> None:
     """Drop what an earlier load on this connection left; stage_articles is a table or a view."""
     existing = con.execute(
@@ -153,6 +167,8 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
         )
         new, changed, staged = (_count(con, t) for t in ("new_ids", "changed_articles", "stage_rows"))
         con.execute(_APPLY_SQL)
+        if "events" in {row[0] for row in con.execute("DESCRIBE stage_articles").fetchall()}:
+            con.execute(_ACTIONS_SQL)
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
     fetch_stats = _load_fetches(con, fetch_files, policy)
     con.execute(

@@ -81,3 +81,23 @@ def test_reclassify_refuses_a_reversed_range_and_an_unknown_version(tmp_path, tw
     from pipeline.core.errors import ModelError
     with pytest.raises(ModelError, match="not found"):
         reclassify(settings, "no-such-version", date(2026, 1, 1), date(2026, 1, 2))
+
+
+def test_reclassify_codes_the_events_of_the_new_version_beside_the_old_once(tmp_path, fixture_server, two_versions):
+    models, shipped = two_versions
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")], models_dir=models)
+    run_cycle(settings)
+
+    def actions_of(version):
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            return con.execute("SELECT article_id, rank, actor, action, theme, score FROM article_actions "
+                               "WHERE model_version = ? ORDER BY ALL", [version]).fetchall()
+
+    loaded = actions_of(shipped)
+    assert loaded, "the loader codes events for the themed fixture articles"
+    counts = reclassify(settings, SECOND, date(2026, 1, 1), date(2026, 12, 31))
+    assert counts["actions_written"] == len(loaded)
+    assert [r[1:] for r in actions_of(SECOND)] == [r[1:] for r in loaded]  # same weights, same events
+    assert actions_of(shipped) == loaded  # the current version's events are kept
+    reclassify(settings, SECOND, date(2026, 1, 1), date(2026, 12, 31))
+    assert len(actions_of(SECOND)) == len(loaded)  # a second run writes nothing twice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -154,7 +155,10 @@ def test_stories_are_ranked_by_spread_and_new_ones_listed(tmp_path, scripted_ser
     assert digest.new_story_count == 2 and digest.new_stories == []  # both are listed above, marked new
     assert digest.story_count == 3 and digest.articles == 5
     html = build_digest(settings, DAY).read_text()
-    assert html.index(wide) < html.index(going) < html.index(narrow)
+    # In the ceasefire section, each headline's last place is its story row ("What moved" above names stories).
+    start = re.search(r"<h2[^>]*>\s*Ceasefire", html).start()
+    section = html[start:html.index("<h2", start + 3)]
+    assert section.rindex(wide) < section.rindex(going) < section.rindex(narrow)
     assert "3 outlets</strong>: Alpha Daily, Beta Times, Gamma Post" in html
 
     one_each = Settings(**{**settings.model_dump(), "digest_top_per_theme": 1})
