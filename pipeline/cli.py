@@ -135,15 +135,21 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
 
 @app.command()
 def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Option(None, "--file", exists=True),
-        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
-    """Read-only SQL on the warehouse."""
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+        path: bool = typer.Option(False, "--path", help="print the read file to open in any DuckDB client")):
+    """Read-only SQL on the warehouse's read path (which never blocks a load)."""
     from pipeline.warehouse.query import run_query
 
+    if path:
+        from pipeline.warehouse.readpath import read_db_path
+
+        typer.echo(str(read_db_path(load_settings().home)))
+        return
     if (query is None) == (file is None):
         fail("sql: give a QUERY or --file, not both")
     text = file.read_text(encoding="utf-8") if file else query
     try:
-        columns, rows = run_query(load_settings().warehouse_path, text)
+        columns, rows = run_query(load_settings().home, text)
     except NewsmonError as exc:
         fail(str(exc))
     if fmt is OutputFormat.json:

@@ -125,9 +125,12 @@ def demo_settings(tmp_path, demo_warehouse) -> Settings:
     """Settings whose own home starts with a copy of the demo warehouse."""
     import shutil
 
+    from pipeline.warehouse.readpath import rebuild
+
     settings = make_settings(tmp_path)
     settings.ensure_home()
     shutil.copyfile(demo_warehouse, settings.warehouse_path)
+    rebuild(settings.warehouse_path, settings.home)  # the read path names its home's files
     return settings
 
 

@@ -16,6 +16,7 @@ from pipeline.classify.events import event_rows
 from pipeline.classify.model import ThemeClassifier, article_text
 from pipeline.core.config import Settings
 from pipeline.warehouse.load import register_model
+from pipeline.warehouse.readpath import refresh
 from pipeline.warehouse.store import open_warehouse
 
 log = logging.getLogger("newsmon.reclassify")
@@ -81,6 +82,7 @@ def reclassify(settings: Settings, version: str, date_from: date, date_to: date,
             raise
         finally:
             reader.close()
+        counts |= refresh(con, settings.home)
     log.info("reclassified", extra={"model_version": classifier.version, "articles": counts["articles_classified"]})
     return counts
 
@@ -103,6 +105,10 @@ def _write_chunk(con, classifier: ThemeClassifier, articles: list[dict], classif
     con.register("reclassified_rows", table)
     con.register("reclassified_actions", pa.Table.from_pylist(actions, schema=ACTION_ROWS_SCHEMA))
     try:
+        for table in ("classifications", "article_actions"):  # the read path's days: those replaced, then today
+            con.execute(f"INSERT INTO read_pending SELECT DISTINCT '{table}', CAST(classified_at AS DATE) FROM {table} "
+                        "WHERE model_version = ? AND article_id IN (SELECT article_id FROM reclassified_rows) "
+                        "UNION SELECT ?, CAST(? AS DATE)", [classifier.version, table, classified_at])
         # Rows of this version for an older wording of the article are replaced, never duplicated.
         con.execute("DELETE FROM classifications WHERE model_version = ? AND article_id IN "
                     "(SELECT DISTINCT article_id FROM reclassified_rows)", [classifier.version])

@@ -19,7 +19,7 @@ from pipeline.classify.themes import load_themes
 from pipeline.core.config import Settings
 from pipeline.ingest.normalize import safe_link
 from pipeline.warehouse.query import fetch_coverage
-from pipeline.warehouse.store import open_readonly
+from pipeline.warehouse.readpath import open_read, read_db_path
 
 CHART_DAYS = 30
 CHART_FILE = "chart.png"
@@ -161,9 +161,9 @@ def digest_day_for_run(interval_start, interval_end, logical_date) -> date:
 
 def latest_day(settings: Settings) -> date | None:
     """The last day that has articles in it (in the digest's sense of an article's day), if any."""
-    if not settings.warehouse_path.exists():
+    if not read_db_path(settings.home).exists():
         return None
-    with open_readonly(settings.warehouse_path) as con:
+    with open_read(settings.home) as con:
         row = con.execute(f"WITH {_SEEN_CTE} SELECT CAST(max(seen_at) AS DATE) FROM seen").fetchone()
     return row[0] if row else None
 
@@ -224,11 +224,11 @@ def collect(settings: Settings, day: date) -> Digest:
     """Everything the digest shows for `day`, read from the warehouse (read-only)."""
     themes = load_themes(settings.models_dir)
     digest = Digest(day=day, colours=theme_colours(themes))
-    if not settings.warehouse_path.exists():
+    if not read_db_path(settings.home).exists():
         digest.warehouse_empty = True
         return digest
     start, end = _window(day)
-    with open_readonly(settings.warehouse_path) as con:
+    with open_read(settings.home) as con:
         totals = con.execute(
             f"""WITH {_SEEN_CTE}
             SELECT count(*), count(DISTINCT feed_id),

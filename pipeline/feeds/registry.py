@@ -8,6 +8,7 @@ from pipeline.core.records import FeedSpec
 from pipeline.feeds.lists import feed_from_mapping, parse_opml, to_opml
 from pipeline.warehouse.feeds import enable_feed, list_feeds, remove_feed, upsert_feeds
 from pipeline.warehouse.query import run_query
+from pipeline.warehouse.readpath import refresh
 from pipeline.warehouse.store import open_warehouse
 
 
@@ -15,12 +16,15 @@ def add_feeds(settings: Settings, specs: list[FeedSpec]) -> int:
     settings.ensure_home()
     with open_warehouse(settings.warehouse_path) as con:
         upsert_feeds(con, specs, "cli", utcnow())
+        refresh(con, settings.home)
     return len(specs)
 
 
 def remove_feeds(settings: Settings, feed_ids: list[str]) -> int:
     with open_warehouse(settings.warehouse_path) as con:
-        return sum(remove_feed(con, feed_id) for feed_id in feed_ids)
+        removed = sum(remove_feed(con, feed_id) for feed_id in feed_ids)
+        refresh(con, settings.home)
+        return removed
 
 
 def registered_feeds(settings: Settings) -> list[FeedSpec]:
@@ -31,7 +35,9 @@ def registered_feeds(settings: Settings) -> list[FeedSpec]:
 
 def enable_feeds(settings: Settings, feed_ids: list[str]) -> int:
     with open_warehouse(settings.warehouse_path) as con:
-        return sum(enable_feed(con, feed_id) for feed_id in feed_ids)
+        enabled = sum(enable_feed(con, feed_id) for feed_id in feed_ids)
+        refresh(con, settings.home)
+        return enabled
 
 
 def add_feed(settings: Settings, fields: dict) -> FeedSpec:
@@ -53,6 +59,6 @@ def export_opml(settings: Settings) -> bytes:
 
 def feed_health(settings: Settings) -> tuple[list[str], list[tuple]]:
     """Every registered feed with its state, from the `feed_health` view."""
-    return run_query(settings.warehouse_path,
+    return run_query(settings.home,
                      "SELECT feed_id, state, url, error_score, last_error_kind, next_due_at, disabled_reason "
                      "FROM feed_health ORDER BY feed_id")

@@ -30,7 +30,8 @@ from pipeline.ingest.stage import articles_table, fetch_row, fetches_table, run_
 from pipeline.warehouse.feeds import due_feeds, sync_feeds_file
 from pipeline.warehouse.load import FeedPolicy, load_staged, register_model
 from pipeline.warehouse.query import fetch_coverage
-from pipeline.warehouse.store import open_readonly, open_warehouse
+from pipeline.warehouse.readpath import open_read, read_db_path, refresh
+from pipeline.warehouse.store import open_warehouse
 from pipeline.warehouse.stories import assign_stories
 
 log = logging.getLogger("newsmon.ingest")
@@ -48,6 +49,7 @@ def plan_batches(settings: Settings, run_id: str, as_of: datetime | None = None,
     with open_warehouse(settings.warehouse_path) as con:
         sync_feeds_file(con, specs, as_of)
         due = due_feeds(con, as_of, force=force, unconditional_every_h=settings.unconditional_every_h)
+        refresh(con, settings.home)  # the registry as feeds.yaml now says
     feeds = [
         {"feed_id": f.feed_id, "url": f.url, "language": f.language, "full_text": f.full_text,
          "etag": s.etag, "last_modified": s.last_modified, "body_hash": s.body_hash}
@@ -167,6 +169,8 @@ def load_run(settings: Settings, run_id: str, staged: list[dict], started_at: da
         stories = assign_stories(con, utcnow())
         con.execute("UPDATE runs SET stories_merged = ? WHERE run_id = ? AND stories_merged IS NULL",
                     [stories["stories_merged"], run_id])
+        # Readers see the load before this task ends; a crash before this line is repaired by the next refresh.
+        counts |= refresh(con, settings.home)
     counts |= stories
     counts["run_id"] = run_id
     return counts
@@ -239,8 +243,8 @@ def ingest_coverage(settings: Settings, day: date) -> dict:
     news_digest calls it to say when a day's digest rests on no (or partial) ingest. Read-only.
     """
     coverage = {"day": day.isoformat(), "runs": 0, "fetches": 0, "hours_covered": 0}
-    if not settings.warehouse_path.exists():
+    if not read_db_path(settings.home).exists():
         return coverage
     start = datetime(day.year, day.month, day.day)
-    with open_readonly(settings.warehouse_path) as con:
+    with open_read(settings.home) as con:
         return coverage | fetch_coverage(con, start, start + timedelta(days=1))

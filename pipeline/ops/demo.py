@@ -16,7 +16,7 @@ from pipeline.ingest.cycle import run_cycle
 from pipeline.ops.airflow_local import dags_test
 from pipeline.ops.feedserver import serve_directory
 from pipeline.warehouse.query import table_counts, theme_totals
-from pipeline.warehouse.store import open_readonly
+from pipeline.warehouse.readpath import open_read
 
 DEMO_DIR = REPO_ROOT / "demo"
 
@@ -48,7 +48,7 @@ def run_demo(settings: Settings, use_airflow: bool = True) -> dict:
                       force=True)
     day = latest_day(settings)
     digest_path = build_digest(settings, day) if day else None
-    with open_readonly(settings.warehouse_path) as con:
+    with open_read(settings.home) as con:
         counts, themes = table_counts(con), theme_totals(con)
     typer.echo(f"\ndemo: done in {time.monotonic() - started:.0f} s; warehouse {settings.warehouse_path}")
     typer.echo(f"articles loaded: {counts['articles']}  (rows: " +

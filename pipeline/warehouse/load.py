@@ -89,6 +89,25 @@ INSERT INTO classifications
 """
 
 
+# The read path's marks (pipeline.warehouse.readpath): the days whose rows this load replaces or writes.
+_MARK_REPLACED_SQL = """
+INSERT INTO read_pending SELECT DISTINCT 'classifications', CAST(c.classified_at AS DATE)
+    FROM classifications c JOIN changed_articles ch ON c.article_id = ch.article_id
+                                                  AND c.model_version = ch.model_version;
+INSERT INTO read_pending SELECT DISTINCT 'article_actions', CAST(x.classified_at AS DATE)
+    FROM article_actions x JOIN changed_articles ch ON x.article_id = ch.article_id
+                                                  AND x.model_version = ch.model_version;
+"""
+_MARK_WRITTEN_SQL = """
+INSERT INTO read_pending SELECT DISTINCT 'articles', CAST(a.published_at AS DATE)
+    FROM articles a SEMI JOIN stage_rows USING (article_id);
+INSERT INTO read_pending SELECT DISTINCT t.name, CAST(w.first_seen_at AS DATE)
+    FROM (SELECT first_seen_at FROM new_articles UNION ALL SELECT first_seen_at FROM changed_articles) w,
+         (VALUES ('classifications'), ('article_actions')) t(name);
+INSERT INTO read_pending SELECT DISTINCT 'article_events', CAST(first_seen_at AS DATE) FROM stage_rows;
+"""
+
+
 # Who did what, beside the classifications of the same model version (batches staged before event coding
 # have no `events` column and skip this).
 _ACTIONS_SQL = """
@@ -166,7 +185,9 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
             """
         )
         new, changed, staged = (_count(con, t) for t in ("new_ids", "changed_articles", "stage_rows"))
+        con.execute(_MARK_REPLACED_SQL)
         con.execute(_APPLY_SQL)
+        con.execute(_MARK_WRITTEN_SQL)
         if "events" in {row[0] for row in con.execute("DESCRIBE stage_articles").fetchall()}:
             con.execute(_ACTIONS_SQL)
         model_version = con.execute("SELECT any_value(model_version) FROM stage_articles").fetchone()[0]
@@ -208,6 +229,7 @@ def _load_fetches(con, fetch_files: list[str], policy: FeedPolicy) -> dict:
         FROM new_fetches
         """
     )
+    con.execute("INSERT INTO read_pending SELECT DISTINCT 'fetches', CAST(started_at AS DATE) FROM new_fetches")
     con.execute(_FEED_STATE_SQL, {
         "disable_after": policy.disable_after_errors, "probe_min": int(policy.disabled_probe_h * 60),
         "moved_after": policy.moved_after_redirects, "max_backoff_min": int(policy.max_backoff_h * 60),

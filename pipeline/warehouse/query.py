@@ -8,13 +8,13 @@ from pathlib import Path
 import duckdb
 
 from pipeline.core.errors import WarehouseError
-from pipeline.warehouse.store import open_readonly
+from pipeline.warehouse.readpath import open_read
 
 
-def run_query(warehouse_path: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Columns and rows of one query; bad SQL and any attempt to write (the warehouse, or a file through COPY)
-    give a one-line WarehouseError."""
-    with open_readonly(warehouse_path, external_access=False) as con:
+def run_query(home: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of one query on the read path (never the write file); bad SQL and any attempt to write
+    (the read file, or a file through COPY) give a one-line WarehouseError."""
+    with open_read(home, writes_refused=True) as con:
         try:
             relation = con.execute(sql)
             columns = [d[0] for d in relation.description or []]

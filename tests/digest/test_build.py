@@ -19,6 +19,7 @@ from pipeline.digest.build import build_digest
 from pipeline.digest.collect import Digest, Story, ThemeDay, collect, digest_day_for_run
 from pipeline.digest.render import md_escape, render_markdown
 from pipeline.ingest.cycle import run_cycle
+from pipeline.warehouse.readpath import refresh
 from pipeline.warehouse.store import open_readonly, open_warehouse
 
 DAY = date(2026, 11, 20)
@@ -126,6 +127,7 @@ def test_day_window_is_first_seen_time_except_a_new_feeds_backlog(tmp_path, scri
     assert collect(settings, DAY).articles == 3 and collect(settings, seen_day).articles == 0
     with open_warehouse(settings.warehouse_path) as con:  # now a feed followed all year, that we missed
         con.execute("UPDATE feeds SET added_at = TIMESTAMP '2026-01-01 00:00:00'")
+        refresh(con, settings.home)  # as every writer does after its commit
     assert collect(settings, DAY).articles == 0 and collect(settings, seen_day).articles == 3
 
 

@@ -19,7 +19,7 @@ def demo_warehouse(tmp_path_factory, demo_server):
     broken = FeedSpec("missing", f"{demo_server}/no-such-feed.xml")  # so feed questions have an answer
     settings = make_settings(tmp_path_factory.mktemp("q"), [*demo_feeds(demo_server), broken])
     run_cycle(settings)
-    return settings.warehouse_path
+    return settings.home  # readers query the read path the load refreshed
 
 
 def test_at_least_eight_saved_questions_each_documented_in_the_warehouse_readme():

@@ -16,6 +16,7 @@ from pipeline.ingest.parse import parse_feed
 from pipeline.ingest.stage import articles_table, fetch_row, fetches_table, write_parquet_atomic
 from pipeline.warehouse.load import load_staged, register_model
 from pipeline.warehouse.query import run_query, table_counts
+from pipeline.warehouse.readpath import refresh
 from pipeline.warehouse.store import open_warehouse
 
 FETCHED = datetime(2026, 11, 20, 12, 0)
@@ -141,16 +142,18 @@ def test_failed_load_leaves_the_warehouse_as_before(tmp_path):
 
 
 def test_readers_cannot_write_and_get_one_line_errors(tmp_path):
-    with open_warehouse(tmp_path / "w.duckdb"):
-        pass
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        refresh(con, tmp_path)  # what every writer does after its commit
     with pytest.raises(WarehouseError, match="read-only"):
-        run_query(tmp_path / "w.duckdb", "DELETE FROM articles")
+        run_query(tmp_path, "CREATE TABLE mine AS SELECT 1 AS x")
+    with pytest.raises(WarehouseError, match="^sql: "):  # the read path's tables are views over Parquet
+        run_query(tmp_path, "DELETE FROM articles")
     with pytest.raises(WarehouseError, match="^sql: "):
-        run_query(tmp_path / "w.duckdb", "SELEC 1")
+        run_query(tmp_path, "SELEC 1")
     with pytest.raises(WarehouseError, match="no warehouse"):
-        run_query(tmp_path / "nothing.duckdb", "SELECT 1")
+        run_query(tmp_path / "nothing", "SELECT 1")
     with pytest.raises(WarehouseError, match="^sql: "):  # nor can they write files
-        run_query(tmp_path / "w.duckdb", f"COPY (SELECT 42) TO '{tmp_path / 'out.csv'}'")
+        run_query(tmp_path, f"COPY (SELECT 42) TO '{tmp_path / 'out.csv'}'")
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -176,7 +179,7 @@ def test_warehouse_made_by_the_first_migration_is_upgraded_with_data_intact(tmp_
     con.close()
     with open_warehouse(path) as con:
         versions = con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-        assert [v for (v,) in versions] == [1, 2, 3, 4]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5]
         assert con.execute("SELECT count(*) FROM article_actions").fetchone()[0] == 0  # events start with new loads
         assert con.execute("SELECT feed_id, configured_url, error_score, disabled_kind FROM feeds ORDER BY 1"
                            ).fetchall() == [("old", "https://x.example/old", 0.0, "removed"),
