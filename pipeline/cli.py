@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -152,6 +152,13 @@ def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Opti
         columns, rows = run_query(load_settings().home, text)
     except NewsmonError as exc:
         fail(str(exc))
+    print_rows(columns, rows, fmt)
+
+
+def print_rows(columns: list[str], rows: list[tuple], fmt: OutputFormat, table_rows: list[tuple] | None = None,
+               width: int | None = None) -> None:
+    """Rows as JSON Lines, CSV (with a header) or a table; `table_rows` are the rows as a person reads them
+    (e.g. times as 'in 12 minutes'), used by the table only."""
     if fmt is OutputFormat.json:
         for row in rows:
             typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
@@ -166,9 +173,9 @@ def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Opti
         from rich.table import Table
 
         table = Table(*columns, show_lines=False)
-        for row in rows:
+        for row in table_rows if table_rows is not None else rows:
             table.add_row(*("" if v is None else str(v) for v in row))
-        Console(width=max(100, min(220, 30 * len(columns)))).print(table)
+        Console(width=width or max(100, min(220, 30 * len(columns)))).print(table)
 
 
 @app.command()
@@ -272,17 +279,7 @@ def failures(limit: int = typer.Option(20, help="how many of the newest records"
     from pipeline.ops.failures import read_failures
 
     columns, rows = read_failures(load_settings(), limit)
-    if fmt is OutputFormat.json:
-        for row in rows:
-            typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console(width=200).print(table)
+    print_rows(columns, rows, fmt, width=200)
 
 
 @app.command()
@@ -294,16 +291,16 @@ def airflow():
 
 
 @feeds_app.command("list")
-def feeds_list():
-    """Show every registered feed with its state."""
-    from pipeline.feeds.registry import feed_health
+def feeds_list(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+    """Show every registered feed with its state (times in UTC; relative to now in the table)."""
+    from pipeline.feeds.registry import feed_health, readable_times
 
     try:
         columns, rows = feed_health(load_settings())
     except NewsmonError as exc:
         fail(str(exc))
-    for row in rows:
-        typer.echo("\t".join("" if v is None else str(v) for v in row))
+    print_rows(columns, rows, fmt, table_rows=readable_times(rows, datetime.now(UTC).replace(tzinfo=None)),
+               width=200)
 
 
 @feeds_app.command("add")

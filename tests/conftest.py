@@ -180,3 +180,19 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink()
     yield sink
     sink.controller.stop()
+
+
+def system_tool(name: str) -> str:
+    """A Debian tool some tests drive (chromium, docker-compose). `make test` installs it where it can (root
+    and apt-get); elsewhere those tests are skipped with the reason, and NEWSMON_REQUIRE_SYSTEM_TOOLS=1 (set
+    by `make test` where it can install, as in CI) turns a missing tool into a failure instead."""
+    import os
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed, and `make test` cannot install it here (that needs root and apt-get)"
+    if os.environ.get("NEWSMON_REQUIRE_SYSTEM_TOOLS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 
 from conftest import make_settings
 
@@ -175,3 +177,18 @@ def test_replay_of_days_without_raw_bytes_loads_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     counts = json.loads(result.stdout)
     assert counts["raw_bodies"] == 0 and counts["articles_new"] == 0
+
+
+def test_feeds_list_has_a_header_readable_times_and_three_formats(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml"),
+                                        FeedSpec("gone", f"{fixture_server}/missing.xml")])
+    run_cycle(settings)
+    table = newsmon("feeds", "list", home=settings.home).stdout
+    assert "feed_id" in table.splitlines()[1] and "next_due_at" in table  # the header row under the frame
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d \((\d+ minutes from now|an hour from now|\d+ hours from now)\)", table)
+    rows = [json.loads(line) for line in newsmon("feeds", "list", "--format", "json", home=settings.home).stdout
+            .splitlines()]
+    assert {r["feed_id"]: r["state"] for r in rows} == {"gone": "failing", "wire": "ok"}
+    assert datetime.fromisoformat(rows[0]["next_due_at"])  # machine formats keep ISO times
+    as_csv = newsmon("feeds", "list", "--format", "csv", home=settings.home).stdout.splitlines()
+    assert as_csv[0].startswith("feed_id,state,url") and len(as_csv) == 3

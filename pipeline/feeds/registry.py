@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pipeline.core.clock import utcnow
 from pipeline.core.config import Settings
 from pipeline.core.records import FeedSpec
@@ -62,3 +64,15 @@ def feed_health(settings: Settings) -> tuple[list[str], list[tuple]]:
     return run_query(settings.home,
                      "SELECT feed_id, state, url, error_score, last_error_kind, next_due_at, disabled_reason "
                      "FROM feed_health ORDER BY feed_id")
+
+
+def readable_times(rows: list[tuple], now: datetime) -> list[tuple]:
+    """Rows with each timestamp as a person reads it: '2026-12-07 18:40 (in 12 minutes)'."""
+    import humanize
+
+    def readable(value):
+        if not isinstance(value, datetime):
+            return value
+        return f"{value:%Y-%m-%d %H:%M} ({humanize.naturaltime(value, when=now)})"
+
+    return [tuple(readable(v) for v in row) for row in rows]

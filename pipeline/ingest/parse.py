@@ -123,6 +123,10 @@ def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
         )
         for e in parsed.entries
     ]
+    broken = parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride)
+    if broken and not entries:  # broken XML that yields nothing is a failure, not a quiet feed
+        raise FeedParseError("parse", f"the feed's XML is broken and no entry could be read "
+                                      f"({parsed.get('bozo_exception')})")
     bozo = bool(parsed.get("bozo")) or stripped or bool(recoded)
     reasons = ["DTD with entity declarations removed"] if stripped else []
     if recoded:

@@ -20,6 +20,9 @@ def airflow_env(settings: Settings, extra: dict[str, str] | None = None) -> dict
     port = (extra or {}).get("AIRFLOW__API__PORT") or os.environ.get("AIRFLOW__API__PORT") or "8080"
     env = {
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        # The UI and its generated admin password stay on this machine unless the user says otherwise
+        # (Airflow's own default, 0.0.0.0, serves every network a laptop joins).
+        "AIRFLOW__API__HOST": "127.0.0.1",
         **os.environ,
         "NEWSMON_HOME": str(settings.home),
         "AIRFLOW_HOME": str(home),

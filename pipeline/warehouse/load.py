@@ -17,6 +17,10 @@ def register_model(con, card: dict) -> None:
     )
 
 
+# Failures that say the network is missing, not that a feed is broken.
+NETWORK_ERRORS = "('dns', 'network', 'timeout', 'host_unresponsive')"
+
+
 @dataclass(frozen=True)
 class FeedPolicy:
     """When failing feeds back off, get disabled and probed, and when permanent redirects move them."""
@@ -25,6 +29,10 @@ class FeedPolicy:
     disabled_probe_h: float = 24.0
     moved_after_redirects: int = 3
     max_backoff_h: float = 24.0
+    # A run is an outage of this machine when at least this share of at least this many feeds failed at the
+    # network level (DNS, connect, TLS, timeouts): with fewer feeds one cannot tell the machine from the feeds.
+    outage_share: float = 0.9
+    outage_min_feeds: int = 3
 
     @classmethod
     def from_settings(cls, settings) -> FeedPolicy:
@@ -195,11 +203,12 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
     con.execute(
         """
         INSERT INTO runs (run_id, started_at, loaded_at, feeds, feeds_failed, entries, articles_new,
-                          articles_changed, code_version, model_version, kind, rows_staged, load_seconds)
-        VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                          articles_changed, code_version, model_version, kind, rows_staged, load_seconds, outage)
+        VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
         """,
         [run_id, started_at, fetch_stats["feeds"], fetch_stats["failed"], fetch_stats["entries"],
-         new, changed, __version__, model_version, run_kind(run_id), staged, time.monotonic() - t0],
+         new, changed, __version__, model_version, run_kind(run_id), staged, time.monotonic() - t0,
+         fetch_stats["outage"]],
     )
     return {"articles_new": new, "articles_changed": changed, "rows_staged": staged, **fetch_stats}
 
@@ -210,7 +219,7 @@ def _count(con, table: str) -> int:
 
 def _load_fetches(con, fetch_files: list[str], policy: FeedPolicy) -> dict:
     if not fetch_files:
-        return {"feeds": 0, "failed": 0, "entries": 0}
+        return {"feeds": 0, "failed": 0, "entries": 0, "outage": False}
     con.execute(
         """
         CREATE TEMP TABLE new_fetches AS
@@ -230,14 +239,18 @@ def _load_fetches(con, fetch_files: list[str], policy: FeedPolicy) -> dict:
         """
     )
     con.execute("INSERT INTO read_pending SELECT DISTINCT 'fetches', CAST(started_at AS DATE) FROM new_fetches")
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE outcome = 'error'), coalesce(sum(entries), 0), "
+        f"count(*) FILTER (WHERE error_kind IN {NETWORK_ERRORS}) FROM new_fetches"
+    ).fetchone()
+    outage = row[0] >= policy.outage_min_feeds and row[3] >= policy.outage_share * row[0]
+    if outage:  # the attempts stay in `fetches`; the feeds' state does not move for this machine's outage
+        con.execute(f"DELETE FROM new_fetches WHERE error_kind IN {NETWORK_ERRORS}")
     con.execute(_FEED_STATE_SQL, {
         "disable_after": policy.disable_after_errors, "probe_min": int(policy.disabled_probe_h * 60),
         "moved_after": policy.moved_after_redirects, "max_backoff_min": int(policy.max_backoff_h * 60),
     })
-    row = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE outcome = 'error'), coalesce(sum(entries), 0) FROM new_fetches"
-    ).fetchone()
-    return {"feeds": row[0], "failed": row[1], "entries": int(row[2])}
+    return {"feeds": row[0], "failed": row[1], "entries": int(row[2]), "outage": outage}
 
 
 # How one attempt moves a feed's state (Media Cloud's rules): errors add their weight to the score and back

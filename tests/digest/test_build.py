@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 import feedparser
-import pytest
-from conftest import Behaviour, make_settings
+from conftest import Behaviour, make_settings, system_tool
 
 from pipeline.core.config import Settings
 from pipeline.core.records import FeedSpec
@@ -206,7 +204,6 @@ def test_hostile_feed_through_the_whole_pipeline_leaves_no_markup(tmp_path, scri
     assert "&lt;script&gt;" in feed.entries[0].content[0].value
 
 
-CHROMIUM = shutil.which("chromium")
 MEASURE = """<script>
 window.addEventListener('load', () => {
   const img = document.querySelector('img'); const r = img.getBoundingClientRect();
@@ -220,16 +217,15 @@ window.addEventListener('load', () => {
 
 
 def chromium(*args: str) -> str:
-    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                             "--force-device-scale-factor=1", "--window-size=700,1400", *args],
+    result = subprocess.run([system_tool("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
+                             "--hide-scrollbars", "--force-device-scale-factor=1", "--window-size=700,1400", *args],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
 def test_digest_html_renders_in_headless_chromium_with_the_chart_and_no_overflow(demo_settings, tmp_path):
-    if CHROMIUM is None:
-        pytest.fail("chromium is missing: `make test` installs Debian's chromium package")
+    system_tool("chromium")
     from matplotlib.image import imread
 
     page = build_digest(demo_settings, date(2026, 11, 15))

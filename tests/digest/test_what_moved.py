@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
-from test_build import CHROMIUM, chromium
+from conftest import system_tool
+from test_build import chromium
 
 from pipeline.digest.build import build_digest
 from pipeline.digest.collect import ACTION_WORDS, ACTOR_NAMES, Move, collect
@@ -54,8 +54,7 @@ window.addEventListener('load', () => {
 
 
 def test_what_moved_renders_in_headless_chromium_as_plain_sentences(demo_settings):
-    if CHROMIUM is None:
-        pytest.fail("chromium is missing: `make test` installs Debian's chromium package")
+    system_tool("chromium")
     page = build_digest(demo_settings, SPIKE_DAY)
     assert "<script" not in page.read_text()
     probe = page.with_name("probe.html")

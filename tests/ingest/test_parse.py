@@ -93,3 +93,15 @@ def test_wrongly_declared_charset_is_detected_and_decoded():
     assert parsed.entries[0].title == "Переговори про перемир'я тривають у Женеві"
     assert "declared charset was wrong" in parsed.bozo_reason
     assert parse_feed(text.encode("utf-8")).bozo is False  # a true declaration is left alone
+
+
+def test_broken_xml_that_yields_no_entry_is_a_parse_error_but_a_valid_empty_feed_is_not():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            b'<rss version="2.0"><channel><title>&b;</title><description>&b;</description></channel></rss>')
+    with pytest.raises(FeedParseError) as caught:
+        parse_feed(bomb)
+    assert caught.value.kind == "parse" and "broken" in str(caught.value)
+    empty = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet wire</title>'
+             b"<link>https://w.example/</link><description>nothing today</description></channel></rss>")
+    parsed = parse_feed(empty)
+    assert parsed.entries == [] and not parsed.bozo

@@ -175,3 +175,16 @@ def test_model_train_promotes_a_model_that_is_not_worse_and_relabels_the_range(t
         assert (candidate,) in con.execute("SELECT model_version FROM models").fetchall()
         covered = dict(con.execute("SELECT model_version, articles_covered FROM model_versions").fetchall())
     assert covered[candidate] == covered[shipped] == 3  # the new labels sit beside the old ones
+
+
+def test_the_airflow_ui_listens_on_this_machine_only_unless_told_otherwise(settings, monkeypatch):
+    from pipeline.ops.airflow_local import airflow_env, airflow_executable
+
+    def host(env) -> str:
+        return subprocess.run([airflow_executable(), "config", "get-value", "api", "host"], env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    monkeypatch.delenv("AIRFLOW__API__HOST", raising=False)
+    assert host(airflow_env(settings)) == "127.0.0.1"  # what Airflow itself reads for its api-server
+    monkeypatch.setenv("AIRFLOW__API__HOST", "0.0.0.0")
+    assert host(airflow_env(settings)) == "0.0.0.0"  # the user's choice wins

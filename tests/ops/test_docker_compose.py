@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import yaml
+from conftest import system_tool
 
 from pipeline.core.config import REPO_ROOT
 
-COMPOSE = shutil.which("docker-compose")
-
 
 def compose_config(*args: str) -> subprocess.CompletedProcess:
-    assert COMPOSE, "docker-compose is missing: `make test` installs Debian's package (make compose-tool)"
-    return subprocess.run([COMPOSE, *args, "config"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run([system_tool("docker-compose"), *args, "config"], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
 
 
 def test_compose_file_is_valid_with_the_example_env_and_has_the_celery_stack():
@@ -57,3 +54,24 @@ def test_compose_refuses_to_start_without_the_secrets(tmp_path):
     result = compose_config("--env-file", str(empty))  # the metadata password and JWT secret are mandatory
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr or "AIRFLOW_JWT_SECRET" in result.stderr
+
+
+def test_without_the_tool_and_no_way_to_install_it_the_test_is_skipped_with_the_reason(tmp_path):
+    import os
+    import sys
+
+    bare_path = tmp_path / "bin"  # a PATH with python only: no docker-compose, no chromium
+    bare_path.mkdir()
+    (bare_path / "python").symlink_to(sys.executable)
+    here = REPO_ROOT / "tests" / "ops" / "test_docker_compose.py"
+    run = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", f"{here}::{COMPOSE_TEST}"]
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_REQUIRE_SYSTEM_TOOLS"} | {"PATH": str(bare_path)}
+    skipped = subprocess.run(run, cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout
+    assert "docker-compose is not installed" in skipped.stdout and "needs root and apt-get" in skipped.stdout
+    required = subprocess.run(run, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                              env=env | {"NEWSMON_REQUIRE_SYSTEM_TOOLS": "1"})
+    assert required.returncode == 1 and "1 failed" in required.stdout  # CI installs it, so it must be there
+
+
+COMPOSE_TEST = "test_compose_file_is_valid_with_the_example_env_and_has_the_celery_stack"
