@@ -14,6 +14,7 @@ import typer
 
 from pipeline.core.config import load_settings
 from pipeline.core.errors import NewsmonError
+from pipeline.ops.console import ProgressReporter
 
 app = typer.Typer(help="newsmon: monitor news feeds for peace-talk themes of the Russia-Ukraine war.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -25,6 +26,31 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+STATE = {"quiet": False}
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        typer.echo(f"newsmon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="-v: info, -vv: debug logs"),
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="errors only, no progress"),
+         version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                      help="print the version and exit")):
+    """Logs go to stderr at NEWSMON_LOG_LEVEL (default WARNING), as text or NEWSMON_LOG_FORMAT=json."""
+    from pipeline.core import logs
+
+    settings = load_settings()
+    level = "ERROR" if quiet else {0: settings.log_level, 1: "INFO"}.get(verbose, "DEBUG")
+    logs.configure(level, settings.log_format)
+    STATE["quiet"] = quiet
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -44,15 +70,22 @@ def demo(no_airflow: bool = typer.Option(False, help="run the cycle in-process i
 
 
 @app.command()
-def run(force: bool = typer.Option(False, help="fetch every enabled feed, due or not")):
-    """One ingest cycle over the configured feeds (what the news_ingest DAG does, without Airflow)."""
-    from pipeline.ingest.cycle import run_cycle
+def run(force: bool = typer.Option(False, help="fetch every enabled feed, due or not"),
+        as_json: bool = typer.Option(False, "--json", help="print the run's counts as one JSON object")):
+    """One ingest cycle over the configured feeds (what the news_ingest DAG does, without Airflow). Exit 0 when
+    the run completed, failed feeds included; 1 when the run itself failed."""
+    from pipeline.ingest.cycle import run_and_report
+    from pipeline.ops.console import run_summary_lines
 
     try:
-        counts = run_cycle(load_settings(), force=force)
+        with ProgressReporter(quiet=as_json or STATE["quiet"]) as progress:
+            counts, report = run_and_report(load_settings(), force=force, progress=progress)
     except NewsmonError as exc:
         fail(str(exc))
-    typer.echo(json.dumps(counts))
+    if as_json:
+        typer.echo(json.dumps(counts, default=str))
+    else:
+        typer.echo("\n".join(run_summary_lines(report)))
 
 
 @app.command()
@@ -112,7 +145,9 @@ def train(seed: int = typer.Option(13), shared_gold: Path | None = typer.Option(
 
     settings = load_settings()
     try:
-        version = train_model(settings.models_dir, seed=seed, shared_gold=shared_gold, make_current=make_current)
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            version = train_model(settings.models_dir, seed=seed, shared_gold=shared_gold, make_current=make_current,
+                                  progress=progress)
     except (ValueError, NewsmonError) as exc:
         fail(str(exc))
     typer.echo(f"trained {version} -> {settings.models_dir / version}")
@@ -127,7 +162,8 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
 
     start, end = parse_day(date_from, "--from", "reclassify"), parse_day(date_to, "--to", "reclassify")
     try:
-        counts = run_reclassify(load_settings(), model, start, end)
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            counts = run_reclassify(load_settings(), model, start, end, progress=progress)
     except (ValueError, NewsmonError) as exc:
         fail(str(exc))
     typer.echo(json.dumps(counts))
@@ -205,7 +241,9 @@ def replay(
     from pipeline.ingest.cycle import replay as replay_days
 
     try:
-        counts = replay_days(load_settings(), parse_day(first, "--from", "replay"), parse_day(last, "--to", "replay"))
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            counts = replay_days(load_settings(), parse_day(first, "--from", "replay"),
+                                 parse_day(last, "--to", "replay"), progress=progress)
     except (NewsmonError, ValueError) as exc:
         fail(str(exc))
     typer.echo(json.dumps(counts))
@@ -234,8 +272,9 @@ def export(
     from pipeline.warehouse.maintenance import export_parquet
 
     try:
-        counts = export_parquet(load_settings(), to, first and parse_day(first, "--from", "export"),
-                                last and parse_day(last, "--to-day", "export"))
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            counts = export_parquet(load_settings(), to, first and parse_day(first, "--from", "export"),
+                                    last and parse_day(last, "--to-day", "export"), progress=progress)
     except NewsmonError as exc:
         fail(str(exc))
     typer.echo(json.dumps(counts))
@@ -253,7 +292,8 @@ def maintain(
     overrides = {k: v for k, v in {"raw_retention_days": raw_days, "staging_retention_days": staging_days}.items()
                  if v is not None}
     try:
-        report = run_maintenance(load_settings(**overrides), utcnow())
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            report = run_maintenance(load_settings(**overrides), utcnow(), progress=progress)
     except NewsmonError as exc:
         fail(str(exc))
     typer.echo(json.dumps(report))

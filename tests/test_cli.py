@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from conftest import make_settings
 
@@ -192,3 +193,101 @@ def test_feeds_list_has_a_header_readable_times_and_three_formats(tmp_path, fixt
     assert datetime.fromisoformat(rows[0]["next_due_at"])  # machine formats keep ISO times
     as_csv = newsmon("feeds", "list", "--format", "csv", home=settings.home).stdout.splitlines()
     assert as_csv[0].startswith("feed_id,state,url") and len(as_csv) == 3
+
+
+def feeds_with_failures(tmp_path, fixture_server) -> Path:
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml"),
+                                        FeedSpec("gone", f"{fixture_server}/missing.xml"),
+                                        FeedSpec("page", f"{fixture_server}/not_a_feed.html")])
+    return settings.feeds_file
+
+
+def run_env(tmp_path, feeds_file, **extra) -> dict:
+    return {"NEWSMON_FEEDS_FILE": str(feeds_file), "NEWSMON_ALLOW_PRIVATE_NETWORKS": "true", **extra}
+
+
+def test_run_prints_a_summary_naming_each_failed_feed_and_exits_0(tmp_path, fixture_server):
+    feeds_file = feeds_with_failures(tmp_path, fixture_server)
+    result = newsmon("run", home=tmp_path / "home", env=run_env(tmp_path, feeds_file))
+    assert result.returncode == 0, result.stderr  # the run completed; two feeds failing does not fail it
+    out = result.stdout.splitlines()
+    assert out[0].startswith("run newsmon__")
+    assert out[1] == "feeds: 1 fetched, 0 not modified, 2 failed (http_4xx 1, not_a_feed 1)"
+    assert out[2] == "articles: 3 new, 0 changed" and out[3].startswith("new articles per theme: ")
+    failed = [line for line in out if line.startswith("failed: ")]
+    assert failed == [f"failed: gone {fixture_server}/missing.xml http_4xx: fetch: HTTP 404 from "
+                      f"{fixture_server}/missing.xml", failed[1]]
+    assert failed[1].startswith(f"failed: page {fixture_server}/not_a_feed.html not_a_feed: ")
+    assert "readers see it since" in out[-1]
+    # not a terminal: plain progress lines on stderr
+    assert "newsmon: fetch, parse, classify (feeds): 3/3" in result.stderr and "newsmon: load: 1/1" in result.stderr
+
+
+def test_run_json_is_the_counts_and_a_failed_run_exits_1(tmp_path, fixture_server):
+    feeds_file = feeds_with_failures(tmp_path, fixture_server)
+    result = newsmon("run", "--json", home=tmp_path / "home", env=run_env(tmp_path, feeds_file))
+    counts = json.loads(result.stdout)
+    assert result.returncode == 0 and counts["feeds"] == 3 and counts["failed"] == 2 and counts["articles_new"] == 3
+    assert result.stderr == ""  # no progress lines around the JSON
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("feeds: [{url: 42}]\n")
+    failed = newsmon("run", home=tmp_path / "home", env=run_env(tmp_path, broken))
+    assert failed.returncode == 1 and failed.stderr.strip() and "Traceback" not in failed.stderr
+
+
+def test_run_on_a_terminal_draws_progress_bars(tmp_path, fixture_server):
+    import pty
+
+    feeds_file = feeds_with_failures(tmp_path, fixture_server)
+    env = {**os.environ, "NEWSMON_HOME": str(tmp_path / "home"), **run_env(tmp_path, feeds_file), "COLUMNS": "100"}
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([*NEWSMON, "run"], stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(timeout=120) == 0
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "━" in screen and "3/3" in screen  # rich's bar, feeds done of feeds
+    assert "newsmon: fetch" not in screen  # not the plain lines
+    assert "feeds: 1 fetched, 0 not modified, 2 failed" in screen
+
+
+def test_logs_carry_their_keys_as_text_or_json_and_version_prints(tmp_path, fixture_server):
+    feeds_file = feeds_with_failures(tmp_path, fixture_server)
+    as_json = newsmon("-v", "run", home=tmp_path / "home",
+                      env=run_env(tmp_path, feeds_file, NEWSMON_LOG_FORMAT="json"))
+    records = [json.loads(line) for line in as_json.stderr.splitlines() if line.startswith("{")]
+    failed = [r for r in records if r["message"] == "feed failed"]
+    assert {r["feed_id"] for r in failed} == {"gone", "page"}
+    assert all(r["feed_url"].startswith(fixture_server) and r["run_id"].startswith("newsmon__") and r["kind"]
+               for r in failed)
+    as_text = newsmon("run", "--force", home=tmp_path / "home",
+                      env=run_env(tmp_path, feeds_file, NEWSMON_LOG_LEVEL="INFO"))
+    assert re.search(r"info newsmon.ingest: feed failed feed_url=\S+missing.xml feed_id=gone run_id=\S+ "
+                     r"kind=http_4xx", as_text.stderr)
+    quiet = newsmon("-q", "run", "--force", home=tmp_path / "home", env=run_env(tmp_path, feeds_file))
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    version = newsmon("--version", home=tmp_path / "home")
+    assert version.returncode == 0 and re.fullmatch(r"newsmon \d+\.\d+\.\d+\n", version.stdout)
+
+
+def test_long_commands_report_progress_as_plain_lines_off_a_terminal(tmp_path, fixture_server):
+    settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")])
+    run_cycle(settings)
+    day = datetime.now().date().isoformat()
+    env = {"NEWSMON_FEEDS_FILE": str(settings.feeds_file), "NEWSMON_ALLOW_PRIVATE_NETWORKS": "true"}
+    replay = newsmon("replay", "--from", day, "--to", day, home=settings.home, env=env)
+    assert replay.returncode == 0 and "newsmon: re-parse, classify (raw bodies): 1/1" in replay.stderr
+    export = newsmon("export", "--to", str(tmp_path / "out"), home=settings.home, env=env)
+    assert export.returncode == 0 and re.search(r"newsmon: export \(tables\): (\d+)/\1\n", export.stderr)
+    maintain = newsmon("maintain", home=settings.home, env=env)
+    assert maintain.returncode == 0 and "newsmon: prune, checkpoint, back up, export: 4/4" in maintain.stderr
+    quiet = newsmon("-q", "export", "--to", str(tmp_path / "out2"), home=settings.home, env=env)
+    assert quiet.returncode == 0 and quiet.stderr == ""

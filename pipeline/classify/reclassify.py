@@ -15,6 +15,7 @@ import pyarrow as pa
 from pipeline.classify.events import event_rows
 from pipeline.classify.model import ThemeClassifier, article_text
 from pipeline.core.config import Settings
+from pipeline.core.progress import Progress, silent
 from pipeline.warehouse.load import register_model
 from pipeline.warehouse.readpath import refresh
 from pipeline.warehouse.store import open_warehouse
@@ -50,7 +51,7 @@ ACTION_ROWS_SCHEMA = pa.schema([
 
 
 def reclassify(settings: Settings, version: str, date_from: date, date_to: date,
-               chunk: int = RECLASSIFY_CHUNK, now: datetime | None = None) -> dict:
+               chunk: int = RECLASSIFY_CHUNK, now: datetime | None = None, progress: Progress = silent) -> dict:
     """Classify the articles published from `date_from` to `date_to` (inclusive, UTC days) with `version`.
 
     Every theme's score is stored for each article (not only those above the loader's floor), so the
@@ -72,10 +73,13 @@ def reclassify(settings: Settings, version: str, date_from: date, date_to: date,
         con.execute("BEGIN TRANSACTION")
         try:
             register_model(con, classifier.card)
-            batches = reader.sql(_TODO_SQL, params={"start": start, "end": end, "version": classifier.version}
-                                 ).to_arrow_reader(chunk)
+            params = {"start": start, "end": end, "version": classifier.version}
+            todo = con.execute(f"SELECT count(*) FROM ({_TODO_SQL})", params).fetchall()[0][0]
+            progress("reclassify (articles)", 0, todo)
+            batches = reader.sql(_TODO_SQL, params=params).to_arrow_reader(chunk)
             for batch in batches:
                 _write_chunk(con, classifier, batch.to_pylist(), classified_at, counts)
+                progress("reclassify (articles)", counts["articles_classified"], todo)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -56,6 +56,7 @@ from pipeline.classify.model import (
 from pipeline.classify.neighbours import NeighbourStack
 from pipeline.classify.themes import THEMES_FILE, lexicon_spec, load_taxonomy
 from pipeline.classify.train_events import DEFAULT_EVENT_PARAMS, train_event_coder
+from pipeline.core.progress import Progress, silent
 
 log = logging.getLogger("newsmon.train")
 
@@ -181,7 +182,7 @@ def library_versions() -> dict:
 
 
 def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, shared_gold: Path | None = None,
-                make_current: bool = True, event_params: dict | None = None) -> str:
+                make_current: bool = True, event_params: dict | None = None, progress: Progress = silent) -> str:
     """Fit on training/train.jsonl, choose thresholds by cross-validation, measure on training/dev.jsonl (and an
     optional outside gold set), save under models/<version>/. Returns the version id."""
     params = {**DEFAULT_PARAMS, **(params or {})}
@@ -213,6 +214,8 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     fingerprint = json.dumps(identity, sort_keys=True)
     version = f"{MODEL_FAMILY}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
 
+    step = "train (stages)"  # cross-validation, fit, events, measure, save
+    progress(step, 0, 5)
     log.info("train: cross-validating thresholds", extra={"examples": len(train)})
     folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
     probabilities = out_of_fold_probabilities(texts, labels, spec, params, seed, folds)
@@ -223,8 +226,10 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
                                floor=params["neighbour_floor"], seed=seed)
         probabilities = stack.fit_out_of_fold(texts, with_gate_column(labels), probabilities, folds)
     thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
+    progress(step, 1, 5)
     pipeline = build_pipeline(spec, params, seed)
     pipeline.fit(texts, with_gate_column(labels))
+    progress(step, 2, 5)
     for _, step in pipeline.named_steps["features"].transformer_list:
         if isinstance(step, TfidfVectorizer):
             compact_for_saving(step)
@@ -284,6 +289,7 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
             "metrics": {},
         }
     classifier = ThemeClassifier(pipeline, card, stack, events)
+    progress(step, 3, 5)
     measured = [("dev_split", dev_path)]
     if shared_gold:
         measured.append(("shared_dev", Path(shared_gold)))
@@ -305,7 +311,9 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     cyrillic = models_dir / "training" / "dev_ru_uk.jsonl"
     if cyrillic.exists():  # no Cyrillic text is trained on: this measures the lexicon path on ru/uk items
         card["metrics"]["dev_ru_uk"] = evaluate_records(classifier, read_gold(cyrillic))
+    progress(step, 4, 5)
     save_model(pipeline, card, models_dir, make_current=make_current, stack=stack, events=events)
+    progress(step, 5, 5)
     return version
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     models_dir: Path = Field(default=REPO_ROOT / "models")
     model_version: str | None = Field(default=None, description="None: the version named in models/CURRENT")
     dags_folder: Path = Field(default=REPO_ROOT / "dags")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="the command line's log level (-v: INFO, -vv: DEBUG, -q: ERROR)")
+    log_format: Literal["text", "json"] = Field(default="text", description="json: one object per line")
 
     # fetching
     connect_timeout_s: float = 5.0

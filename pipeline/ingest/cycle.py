@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from pipeline.core.clock import utcnow
 from pipeline.core.config import Settings
 from pipeline.core.errors import FeedParseError
 from pipeline.core.files import write_atomic
+from pipeline.core.progress import Progress, silent
 from pipeline.core.records import Article, FeedSpec, FeedState, FetchResult, ParsedFeed
 from pipeline.feeds.lists import load_feeds_file
 from pipeline.ingest.dedupe import dedupe_sightings, unique_by_id
@@ -29,7 +30,7 @@ from pipeline.ingest.parse import parse_feed
 from pipeline.ingest.stage import articles_table, fetch_row, fetches_table, run_dir, write_parquet_atomic
 from pipeline.warehouse.feeds import due_feeds, sync_feeds_file
 from pipeline.warehouse.load import FeedPolicy, load_staged, register_model
-from pipeline.warehouse.query import fetch_coverage
+from pipeline.warehouse.query import fetch_coverage, run_report
 from pipeline.warehouse.readpath import open_read, read_db_path, refresh
 from pipeline.warehouse.store import open_warehouse
 from pipeline.warehouse.stories import assign_stories
@@ -122,7 +123,8 @@ def process_batch(settings: Settings, batch: dict) -> dict:
                 entries, bozo, bozo_reason = len(parsed.entries), parsed.bozo, parsed.bozo_reason
                 articles += found
         if result.outcome == "error":
-            log.warning("feed failed", extra={"feed_url": feed.url, "run_id": run_id, "kind": result.error_kind})
+            log.info("feed failed", extra={"feed_url": feed.url, "feed_id": feed.feed_id, "run_id": run_id,
+                                           "kind": result.error_kind, "reason": result.error})
         fetch_rows.append(fetch_row(result, run_id, entries, bozo, bozo_reason))
 
     full_text_feeds = {f["feed_id"] for f in batch["feeds"] if f.get("full_text")}
@@ -176,20 +178,43 @@ def load_run(settings: Settings, run_id: str, staged: list[dict], started_at: da
     return counts
 
 
-def _map_batches(settings: Settings, work, batches: list) -> list[dict]:
+def _map_batches(settings: Settings, work, batches: list, progress: Progress = silent, step: str = "feeds",
+                 size=lambda batch: len(batch["feeds"])) -> list[dict]:
+    """Each batch through `work`, results in batch order; progress counts `size` of each finished batch."""
+    total = sum(size(b) for b in batches)
+    done = 0
+    progress(step, done, total)
     workers = min(settings.run_workers, len(batches))
-    if workers > 1:  # parsing is CPU-bound: one process per core, as Airflow's mapped tasks would run
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(work, [settings] * len(batches), batches))
-    return [work(settings, batch) for batch in batches]
+    if workers <= 1:
+        results = []
+        for batch in batches:
+            results.append(work(settings, batch))
+            done += size(batch)
+            progress(step, done, total)
+        return results
+    results: list[dict | None] = [None] * len(batches)
+    # parsing is CPU-bound: one process per core, as Airflow's mapped tasks would run
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(work, settings, batch): i for i, batch in enumerate(batches)}
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            done += size(batches[i])
+            progress(step, done, total)
+    return results
 
 
-def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False) -> dict:
+def run_cycle(settings: Settings, run_id: str | None = None, force: bool = False,
+              progress: Progress = silent) -> dict:
     """What `newsmon run` does: the whole cycle in this process, without Airflow."""
     started_at = utcnow()
     run_id = run_id or new_run_id(started_at)
     batches = plan_batches(settings, run_id, as_of=started_at, force=force)
-    return load_run(settings, run_id, _map_batches(settings, process_batch, batches), started_at)
+    staged = _map_batches(settings, process_batch, batches, progress, "fetch, parse, classify (feeds)")
+    progress("load", 0, 1)
+    counts = load_run(settings, run_id, staged, started_at)
+    progress("load", 1, 1)
+    return counts
 
 
 def raw_bodies(settings: Settings, first: date, last: date) -> list[Path]:
@@ -220,7 +245,7 @@ def replay_batch(settings: Settings, batch: dict) -> dict:
     return _stage(settings, batch["run_id"], batch["batch"], articles, fetch_rows=[])
 
 
-def replay(settings: Settings, first: date, last: date) -> dict:
+def replay(settings: Settings, first: date, last: date, progress: Progress = silent) -> dict:
     """`newsmon replay`: rebuild articles from the raw bodies of days first..last and load them as one run.
 
     Articles already in the warehouse with the same text change nothing; text that now parses differently is
@@ -233,7 +258,11 @@ def replay(settings: Settings, first: date, last: date) -> dict:
     files = [str(p) for p in raw_bodies(settings, first, last)]
     size = settings.batch_size
     batches = [{"run_id": run_id, "batch": i // size, "files": files[i:i + size]} for i in range(0, len(files), size)]
-    counts = load_run(settings, run_id, _map_batches(settings, replay_batch, batches), started_at)
+    staged = _map_batches(settings, replay_batch, batches, progress, "re-parse, classify (raw bodies)",
+                          size=lambda batch: len(batch["files"]))
+    progress("load", 0, 1)
+    counts = load_run(settings, run_id, staged, started_at)
+    progress("load", 1, 1)
     return counts | {"raw_bodies": len(files)}
 
 
@@ -248,3 +277,9 @@ def ingest_coverage(settings: Settings, day: date) -> dict:
     start = datetime(day.year, day.month, day.day)
     with open_read(settings.home) as con:
         return coverage | fetch_coverage(con, start, start + timedelta(days=1))
+
+
+def run_and_report(settings: Settings, force: bool = False, progress: Progress = silent) -> tuple[dict, dict]:
+    """`newsmon run`: one cycle, then what it did as its readers see it (pipeline.warehouse.query.run_report)."""
+    counts = run_cycle(settings, force=force, progress=progress)
+    return counts, run_report(settings.home, counts["run_id"])

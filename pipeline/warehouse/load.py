@@ -108,7 +108,9 @@ INSERT INTO read_pending SELECT DISTINCT 'article_actions', CAST(x.classified_at
 """
 _MARK_WRITTEN_SQL = """
 INSERT INTO read_pending SELECT DISTINCT 'articles', CAST(a.published_at AS DATE)
-    FROM articles a SEMI JOIN stage_rows USING (article_id);
+    FROM articles a
+    WHERE a.article_id IN (SELECT article_id FROM new_ids UNION ALL SELECT article_id FROM changed_articles
+                           UNION ALL SELECT article_id FROM stage_articles WHERE body <> '');
 INSERT INTO read_pending SELECT DISTINCT t.name, CAST(w.first_seen_at AS DATE)
     FROM (SELECT first_seen_at FROM new_articles UNION ALL SELECT first_seen_at FROM changed_articles) w,
          (VALUES ('classifications'), ('article_actions')) t(name);

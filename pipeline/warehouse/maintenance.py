@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.core.config import Settings
+from pipeline.core.progress import Progress, silent
 from pipeline.warehouse.store import open_readonly, open_warehouse
 
 
@@ -88,7 +89,8 @@ EXPORTS = {
 }
 
 
-def export_parquet(settings: Settings, dest: Path, first: date | None = None, last: date | None = None) -> dict:
+def export_parquet(settings: Settings, dest: Path, first: date | None = None, last: date | None = None,
+                   progress: Progress = silent) -> dict:
     """Date-partitioned Parquet (`<table>/day=YYYY-MM-DD/*.parquet`) of articles and classifications, by UTC
     publication day, for Spark, Trino or pandas. Each table is written beside the old export and swapped in,
     so readers never see half an export; a day range exports only those days."""
@@ -101,7 +103,8 @@ def export_parquet(settings: Settings, dest: Path, first: date | None = None, la
         where.append(f"day <= DATE '{last.isoformat()}'")
     counts = {}
     with open_readonly(settings.warehouse_path) as con:
-        for table, select in EXPORTS.items():
+        for done, (table, select) in enumerate(EXPORTS.items()):
+            progress("export (tables)", done, len(EXPORTS))
             staging = dest / f".{table}.{os.getpid()}.tmp"
             shutil.rmtree(staging, ignore_errors=True)
             query = f"SELECT * FROM ({select})" + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -126,13 +129,18 @@ def export_parquet(settings: Settings, dest: Path, first: date | None = None, la
                 else:
                     target.mkdir()
                 shutil.rmtree(old, ignore_errors=True)
+    progress("export (tables)", len(EXPORTS), len(EXPORTS))
     return {"dest": str(dest), **{f"{t}_rows": n for t, n in counts.items()}}
 
 
-def run_maintenance(settings: Settings, now: datetime) -> dict:
+def run_maintenance(settings: Settings, now: datetime, progress: Progress = silent) -> dict:
     """What the warehouse_maintenance DAG does daily: prune, checkpoint, back up, export."""
-    report = prune(settings, now.date(), settings.raw_retention_days, settings.staging_retention_days)
-    report |= checkpoint(settings)
-    report |= backup(settings, now, keep=settings.backups_keep)
-    report |= export_parquet(settings, settings.home / "export")
+    steps = [lambda: prune(settings, now.date(), settings.raw_retention_days, settings.staging_retention_days),
+             lambda: checkpoint(settings), lambda: backup(settings, now, keep=settings.backups_keep),
+             lambda: export_parquet(settings, settings.home / "export")]
+    report: dict = {}
+    progress("prune, checkpoint, back up, export", 0, len(steps))
+    for done, step in enumerate(steps, start=1):
+        report |= step()
+        progress("prune, checkpoint, back up, export", done, len(steps))
     return report

@@ -43,3 +43,38 @@ def theme_totals(con) -> list[tuple[str, int]]:
     return con.execute(
         "SELECT theme, count(*) FILTER (WHERE label) AS n FROM current_classifications GROUP BY theme ORDER BY n DESC"
     ).fetchall()
+
+
+def run_report(home: Path, run_id: str) -> dict:
+    """What one run did, from the read path: fetch outcomes, failures by kind with each failing feed named,
+    new and changed articles, and the run's new articles per theme."""
+    with open_read(home) as con:
+        outcomes = dict(con.execute("SELECT outcome, count(*) FROM fetches WHERE run_id = ? GROUP BY ALL",
+                                    [run_id]).fetchall())
+        failures = con.execute(
+            "SELECT f.feed_id, coalesce(d.url, f.url), f.error_kind, f.error FROM fetches f "
+            "LEFT JOIN feeds d USING (feed_id) WHERE f.run_id = ? AND f.outcome = 'error' ORDER BY f.feed_id",
+            [run_id]).fetchall()
+        themes = con.execute(
+            "SELECT c.theme, count(DISTINCT c.article_id) FROM article_events e "
+            "JOIN current_classifications c USING (article_id) "
+            "WHERE e.run_id = ? AND e.event = 'first_seen' AND c.label GROUP BY ALL ORDER BY 2 DESC, 1",
+            [run_id]).fetchall()
+        run = con.execute("SELECT articles_new, articles_changed, outage, read_refreshed_at FROM runs "
+                          "WHERE run_id = ?", [run_id]).fetchone()
+    by_kind: dict[str, int] = {}
+    for _, _, kind, _ in failures:
+        by_kind[kind or "unknown"] = by_kind.get(kind or "unknown", 0) + 1
+    return {
+        "run_id": run_id,
+        "fetched": outcomes.get("ok", 0) + outcomes.get("unchanged", 0),
+        "not_modified": outcomes.get("not_modified", 0),
+        "failed": len(failures),
+        "failed_by_kind": by_kind,
+        "failing_feeds": [{"feed_id": f, "url": u, "kind": k, "reason": r} for f, u, k, r in failures],
+        "articles_new": run[0] if run else 0,
+        "articles_changed": run[1] if run else 0,
+        "outage": bool(run[2]) if run else False,
+        "read_refreshed_at": run[3] if run else None,
+        "new_articles_per_theme": dict(themes),
+    }

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Generator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -60,6 +61,32 @@ def _copy_atomic(con, select_sql: str, params: list, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _write_days(con, root: Path, table: str, days: list[date]) -> None:
+    """One scan of the table writes every marked day (PARTITION_BY), then each day's file is renamed into
+    place; a marked day with no rows left gets an empty file, so a reader never sees its old rows."""
+    column = PARTITIONED[table]
+    staging = root / ".staging" / table  # outside parquet/: no reader's glob reaches a half-written file
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("CREATE OR REPLACE TEMP TABLE refresh_days AS SELECT unnest(?::DATE[]) AS day", [days])
+    con.execute(f"COPY (SELECT t.*, CAST(t.{column} AS DATE) AS read_day FROM {table} t "
+                f"WHERE CAST(t.{column} AS DATE) IN (SELECT day FROM refresh_days)) "
+                f"TO '{staging.as_posix()}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (read_day), "
+                "FILENAME_PATTERN 'data_{i}')")
+    for day in days:
+        written = sorted((staging / f"read_day={day.isoformat()}").glob("*.parquet"))
+        target = _day_dir(root, table, day) / "data.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if len(written) == 1:
+            os.replace(written[0], target)
+        elif written:  # DuckDB split a big day: merge its pieces into the one file readers glob
+            _copy_atomic(con, "SELECT * FROM read_parquet(?, hive_partitioning = false)", [[str(w) for w in written]],
+                         target)
+        else:
+            _copy_atomic(con, f"SELECT * FROM {table} LIMIT 0", [], target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def mark_all(con) -> None:
     """Mark every day of every partitioned table: the first build, or a rebuild of a lost read path."""
     for table, column in PARTITIONED.items():
@@ -78,10 +105,10 @@ def refresh(con, home: Path) -> dict:
         empty = _day_dir(root, table, None) / "data.parquet"
         if not empty.exists():
             _copy_atomic(con, f"SELECT * FROM {table} LIMIT 0", [], empty)
-    for table, day in pending:
-        column = PARTITIONED[table]
-        _copy_atomic(con, f"SELECT * FROM {table} WHERE {column} >= ? AND {column} < ?",
-                     [day, day + timedelta(days=1)], _day_dir(root, table, day) / "data.parquet")
+    for table in PARTITIONED:
+        days = [day for name, day in pending if name == table]
+        if days:
+            _write_days(con, root, table, days)
     con.execute("BEGIN TRANSACTION")
     try:
         if pending:

@@ -158,8 +158,9 @@ def test_model_train_promotes_a_model_that_is_not_worse_and_relabels_the_range(t
     shutil.copytree(REPO_ROOT / "models", models, ignore=shutil.ignore_patterns("lexlr-*"))
     shipped = current_version(REPO_ROOT / "models")
     shutil.copytree(REPO_ROOT / "models" / shipped, models / shipped)
-    train = models / "training" / "train.jsonl"  # a tenth of the examples: training time is not under test here
-    train.write_text("".join(train.read_text().splitlines(keepends=True)[::10]))
+    for name in ("train.jsonl", "events_train.jsonl", "events_dev.jsonl"):  # a tenth of the examples: training
+        data = models / "training" / name  # time is not under test here
+        data.write_text("".join(data.read_text().splitlines(keepends=True)[::10]))
     card_path = models / shipped / "model_card.json"  # make the current model clearly worse: no labels at all
     card = json.loads(card_path.read_text())
     card["thresholds"] = dict.fromkeys(card["thresholds"], 1.01)
