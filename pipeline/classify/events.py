@@ -211,19 +211,31 @@ def _words(reading: Reading, start: int, end: int) -> list[str]:
     return [w for w in reading.lowered[max(start, 0):end] if w not in _STOP and not w.isdigit()]
 
 
+def _spans(reading: Reading, actor: str) -> list[tuple[int, int, str]]:
+    """The token ranges the models read around an actor: after ("R") and before ("L") each of its first three
+    mentions, within the headline or the lede it stands in; for `other`, the headline's opening words."""
+    head = reading.head_end
+    if actor == "other":
+        return [(0, min(head, WINDOW + 2), "R")]
+    spans = []
+    for m in reading.of(actor)[:3]:
+        zone_start, zone_end = (0, head) if m.start < head else (head, len(reading.tokens))
+        spans += [(m.end, min(m.end + WINDOW, zone_end), "R"), (max(m.start - WINDOW, zone_start), m.start, "L")]
+    return spans
+
+
 def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, float]:
     """What the pair and action models read about one (actor, theme) candidate."""
     f: dict[str, float] = {f"a={actor}": 1.0, f"t={theme}": 1.0, f"at={actor}|{theme}": 1.0}
     head = reading.head_end
-    n_actors = len(reading.order)
-    f[f"n_actors={min(n_actors, 3)}"] = 1.0
+    f[f"n_actors={min(len(reading.order), 3)}"] = 1.0
     in_head = {m.actor for m in reading.mentions if m.start < head}
+    spans = _spans(reading, actor)
     if actor == "other":
         f["head_has_actor"] = float(bool(in_head))
         capitals = sum(1 for t in reading.tokens[1:head] if t[:1].isupper() and t.lower() not in _STOP)
         named = sum(m.end - m.start for m in reading.mentions if 0 < m.start < head)
         f[f"unnamed_capitals={min(max(capitals - named, 0), 3)}"] = 1.0
-        spans = [(0, min(head, WINDOW + 2), "R")]
     else:
         mentions = reading.of(actor)
         first = mentions[0]
@@ -234,17 +246,11 @@ def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, fl
         f[f"in_head|{theme}"] = float(actor in in_head)
         f["head_first"] = float(first.start < head and not any(m.start < first.start for m in reading.mentions))
         f[f"mentions={min(len(mentions), 3)}"] = 1.0
-        spans = []
-        for n, m in enumerate(mentions[:3]):
-            zone_end = head if m.start < head else len(reading.tokens)
-            zone_start = 0 if m.start < head else head
-            spans.append((m.end, min(m.end + WINDOW, zone_end), "R"))
-            spans.append((max(m.start - WINDOW, zone_start), m.start, "L"))
-            if n == 0:  # the words right after the first mention: usually the actor's own verb
-                near = _words(reading, m.end, min(m.end + 3, zone_end))
-                for k, w in enumerate(near[:2]):
-                    f[f"R{k + 1}:{w[:5]}"] = 1.0
-                    f[f"R{k + 1}:{w[:5]}|{theme}"] = 1.0
+        after_start, after_end, _ = spans[0]  # the words right after the first mention: usually the actor's verb
+        for k, w in enumerate(_words(reading, after_start, min(after_start + 3, after_end))[:2]):
+            f[f"R{k + 1}:{w[:5]}"] = 1.0
+            f[f"R{k + 1}:{w[:5]}|{theme}"] = 1.0
+    first_cue = True
     for start, end, side in spans:
         zone = "h" if start < head else "s"
         for w in _words(reading, start, end):
@@ -252,36 +258,25 @@ def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, fl
             f[f"{side}:{w}"] = 1.0
             f[f"{side}5:{stem}"] = 1.0
             f[f"{zone}{side}5:{stem}"] = 1.0
-    for w in _words(reading, 0, head):
-        f[f"H5:{w[:5]}"] = 1.0
-        for action in cues_of(w):
-            f[f"cueH:{action}"] = 1.0
-    first_cue = True
-    for start, end, side in spans:
-        for w in _words(reading, start, end):
-            for action in cues_of(w):
+            cues = cues_of(w)
+            for action in cues:
                 f[f"cue{side}:{action}"] = 1.0
                 f[f"cue{side}:{action}|{theme}"] = 1.0
                 if side == "R" and first_cue:
                     f[f"cue1:{action}"] = 1.0
-            if side == "R" and cues_of(w):
+            if side == "R" and cues:
                 first_cue = False
+    for w in _words(reading, 0, head):
+        f[f"H5:{w[:5]}"] = 1.0
+        for action in cues_of(w):
+            f[f"cueH:{action}"] = 1.0
     return f
 
 
 def window_words(reading: Reading, actor: str) -> list[tuple[str, str]]:
     """(feature key, word as written) for the words near the actor, for evidence."""
-    head = reading.head_end
-    if actor == "other":
-        spans = [(0, min(head, WINDOW + 2), "R")]
-    else:
-        spans = []
-        for m in reading.of(actor)[:3]:
-            zone_end = head if m.start < head else len(reading.tokens)
-            zone_start = 0 if m.start < head else head
-            spans += [(m.end, min(m.end + WINDOW, zone_end), "R"), (max(m.start - WINDOW, zone_start), m.start, "L")]
     out = []
-    for start, end, side in spans:
+    for start, end, side in _spans(reading, actor):
         for k in range(max(start, 0), end):
             w = reading.lowered[k]
             if w not in _STOP and not w.isdigit():
