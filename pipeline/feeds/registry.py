@@ -23,10 +23,7 @@ def add_feeds(settings: Settings, specs: list[FeedSpec]) -> int:
 
 
 def remove_feeds(settings: Settings, feed_ids: list[str]) -> int:
-    with open_warehouse(settings.warehouse_path) as con:
-        removed = sum(remove_feed(con, feed_id) for feed_id in feed_ids)
-        refresh(con, settings.home)
-        return removed
+    return _per_feed(settings, feed_ids, remove_feed)
 
 
 def registered_feeds(settings: Settings) -> list[FeedSpec]:
@@ -36,10 +33,15 @@ def registered_feeds(settings: Settings) -> list[FeedSpec]:
 
 
 def enable_feeds(settings: Settings, feed_ids: list[str]) -> int:
+    return _per_feed(settings, feed_ids, enable_feed)
+
+
+def _per_feed(settings: Settings, feed_ids: list[str], change) -> int:
+    """Apply a per-feed change of the `feeds` table, refresh the read path, and count the feeds it found."""
     with open_warehouse(settings.warehouse_path) as con:
-        enabled = sum(enable_feed(con, feed_id) for feed_id in feed_ids)
+        changed = sum(change(con, feed_id) for feed_id in feed_ids)
         refresh(con, settings.home)
-        return enabled
+        return changed
 
 
 def add_feed(settings: Settings, fields: dict) -> FeedSpec:

@@ -40,13 +40,11 @@ class ProgressReporter:
                 self._tasks[step] = self._bars.add_task(step, total=total)
             self._bars.update(self._tasks[step], completed=done, total=total)
             return
-        tenth = 10 if not total else min(10, done * 10 // max(total, 1))
-        if self._printed.get(step, -1) < tenth or done == total:
-            if self._printed.get(step) == tenth and done == total:
-                return
-            self._printed[step] = tenth
-            of = f"/{total}" if total is not None else ""
-            print(f"newsmon: {step}: {done}{of}", file=self.stream, flush=True)
+        tenth = done * 10 // total if total else done  # a line per tenth of a known total
+        if self._printed.get(step, -1) >= tenth:
+            return
+        self._printed[step] = tenth
+        print(f"newsmon: {step}: {done}" + (f"/{total}" if total is not None else ""), file=self.stream, flush=True)
 
 
 def run_summary_lines(report: dict) -> list[str]:
