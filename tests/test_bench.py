@@ -37,3 +37,15 @@ def test_the_classify_and_end_to_end_rows_name_the_host_probe_of_their_run():
     results = {r["name"]: r for r in json.loads((BENCH / "results.json").read_text())["results"]}
     for name in ("classify", "end_to_end"):
         assert f"host probe {results[name]['host_probe_s']} s" in table_row(ROWS[name]), name
+
+
+def test_the_load_and_end_to_end_rows_quote_the_read_path_refresh_and_the_plain_script():
+    results = {r["name"]: r for r in json.loads((BENCH / "results.json").read_text())["results"]}
+    load, e2e = results["load"]["details"], results["end_to_end"]
+    row = table_row(ROWS["load"])
+    assert f"{load['read_refresh_day_files']} day files in {load['read_refresh_seconds']:.2f} s" in row
+    assert f"({load['read_refresh_per_load']:.2f} of the load)" in row
+    assert f"its refresh ({load['small_load_day_files']} day files" in row
+    assert f"{load['small_load_refresh_seconds']:.2f} s" in row
+    row = table_row(ROWS["end_to_end"])
+    assert f"{e2e['baseline']:,.0f} articles/s" in row and f"| {e2e['ratio']:.2f} |" in row

@@ -56,3 +56,16 @@ def test_readme_quotes_the_shipped_models_figures():
               f"{dev['off_topic_false_positive_rate']:.1%}".replace("%", " %"),
               f"{round(dev['off_topic_false_positive_rate'] * dev['off_topic_items'])} of {dev['off_topic_items']:,}"]
     assert [figure for figure in quoted if figure not in readme] == [], "README.md: the classifier paragraph is stale"
+
+
+def test_readme_quotes_the_shipped_event_coders_figures():
+    card = read_card(REPO_ROOT / "models", current_version(REPO_ROOT / "models"))
+    dev = card["events"]["metrics"]["dev_split"]
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    quoted = [f"({dev['end_to_end']['items']} items)",
+              f"triple F1 {dev['end_to_end']['triple']['f1']:.3f} with its own themes",
+              f"({dev['gold_themes']['triple']['f1']:.3f} given the gold themes",
+              f"keyword rules given the gold themes {dev['keyword_baseline_gold_themes']['triple']['f1']:.3f})",
+              f"main-event accuracy {dev['end_to_end']['main_event_accuracy']:.3f}",
+              f"action accuracy {dev['end_to_end']['action_accuracy_on_found_pairs']:.3f}"]
+    assert [figure for figure in quoted if figure not in readme] == [], "README.md: the event paragraph is stale"
