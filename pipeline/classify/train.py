@@ -273,7 +273,7 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     events = None
     if events_path.exists():
         gazetteer = load_gazetteer(models_dir)
-        log.info("train: event coder", extra={"examples": str(events_path)})
+        log.info("train: event coder", extra={"path": str(events_path)})
         events, events_report = train_event_coder(read_gold(events_path), gazetteer.aliases, seed, events_params)
         card["events"] = {
             "file": EVENTS_FILE,
