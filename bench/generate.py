@@ -70,6 +70,8 @@ def load_pools() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
                 continue
             story = json.loads(line)
             kind = story.get("kind") or ("on_topic" if story.get("themes") else "off_topic")
+            if kind not in pools:  # the Russian and Ukrainian demo outlets' stories: the stream is English
+                continue
             for variant in story["variants"]:
                 pools[kind].append((variant["title"], variant["summary"], tuple(story.get("themes", []))))
     return pools

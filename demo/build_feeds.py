@@ -44,6 +44,9 @@ OUTLETS = {
         Outlet("market-street", "Market Street Journal - World Markets", "https://marketstreet.example", "atom"),
         Outlet("harbour-gazette", "Harbour Gazette", "https://harbourgazette.example", "rss2_broken"),
         Outlet("daily-courier", "The Daily Courier - Top Stories", "https://m.dailycourier.example", "rss2"),
+        # Russian- and Ukrainian-language outlets: their own stories, written in their language.
+        Outlet("severny-vestnik", "Северный вестник", "https://severny-vestnik.example", "rss2", language="ru"),
+        Outlet("dnipro-kurier", "Дніпровський кур'єр", "https://dnipro-kurier.example", "atom", language="uk"),
     ]
 }
 # A topic feed of the wire agency: re-lists its on-topic items with the same GUIDs (one article, two feeds).
@@ -55,6 +58,8 @@ ELIGIBLE = {
                  "harbour-gazette", "daily-courier", "market-street"],
     "war_other": ["kyiv-ledger", "northwire", "baltic-monitor", "continental-post", "daily-courier",
                   "harbour-gazette"],
+    "ru": ["severny-vestnik"],
+    "uk": ["dnipro-kurier"],
     "off_topic": ["daily-courier", "harbour-gazette", "rheinland-courier", "market-street", "continental-post",
                   "northwire", "baltic-monitor"],
 }

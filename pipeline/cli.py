@@ -169,6 +169,19 @@ def reclassify(model: str = typer.Option(..., help="model version to label with"
     typer.echo(json.dumps(counts))
 
 
+@app.command("detect-languages")
+def detect_languages():
+    """Detect the language of every stored article again (rows loaded before detection hold the declared one)."""
+    from pipeline.classify.reclassify import detect_stored_languages
+
+    try:
+        with ProgressReporter(quiet=STATE["quiet"]) as progress:
+            counts = detect_stored_languages(load_settings(), progress=progress)
+    except NewsmonError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(counts))
+
+
 @app.command()
 def sql(query: str | None = typer.Argument(None), file: Path | None = typer.Option(None, "--file", exists=True),
         fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),

@@ -7,26 +7,32 @@ SELECT c.*
 FROM classifications c
 JOIN articles a ON a.article_id = c.article_id AND a.model_version = c.model_version;
 
--- Articles and the share labelled with each theme, per UTC publication day (clamped publication time).
+-- Articles and the share labelled with each theme, per UTC publication day (clamped publication time) and
+-- language: one row per detected language (articles.language: a code, 'mixed' or 'und') and one row with
+-- language = 'all' that counts every article. Filter on language = 'all' for the overall figures.
 CREATE OR REPLACE VIEW theme_daily AS
-WITH days AS (
-    SELECT CAST(published_at AS DATE) AS day, count(*) AS total_articles,
-           count(DISTINCT feed_id) AS total_outlets
-    FROM articles GROUP BY ALL
+WITH tagged AS (
+    SELECT article_id, feed_id, CAST(published_at AS DATE) AS day, coalesce(language, 'und') AS language
+    FROM articles
+    UNION ALL
+    SELECT article_id, feed_id, CAST(published_at AS DATE) AS day, 'all' AS language FROM articles
+),
+days AS (
+    SELECT day, language, count(*) AS total_articles, count(DISTINCT feed_id) AS total_outlets
+    FROM tagged GROUP BY ALL
 ),
 on_topic AS (
-    SELECT CAST(a.published_at AS DATE) AS day, count(DISTINCT a.article_id) AS on_topic_articles
-    FROM articles a JOIN current_classifications c USING (article_id)
+    SELECT t.day, t.language, count(DISTINCT t.article_id) AS on_topic_articles
+    FROM tagged t JOIN current_classifications c USING (article_id)
     WHERE c.label GROUP BY ALL
 ),
 themes AS (SELECT DISTINCT theme FROM current_classifications),
 labelled AS (
-    SELECT CAST(a.published_at AS DATE) AS day, c.theme, count(*) AS articles,
-           count(DISTINCT a.feed_id) AS outlets
-    FROM current_classifications c JOIN articles a USING (article_id)
+    SELECT t.day, t.language, c.theme, count(*) AS articles, count(DISTINCT t.feed_id) AS outlets
+    FROM current_classifications c JOIN tagged t USING (article_id)
     WHERE c.label GROUP BY ALL
 )
-SELECT d.day, t.theme,
+SELECT d.day, t.theme, d.language,
        coalesce(l.articles, 0) AS articles,
        coalesce(l.outlets, 0) AS outlets,
        d.total_articles,
@@ -36,8 +42,8 @@ SELECT d.day, t.theme,
        round(coalesce(l.articles, 0) / nullif(o.on_topic_articles, 0), 4) AS share_of_on_topic
 FROM days d
 CROSS JOIN themes t
-LEFT JOIN labelled l ON l.day = d.day AND l.theme = t.theme
-LEFT JOIN on_topic o ON o.day = d.day;
+LEFT JOIN labelled l ON l.day = d.day AND l.language = d.language AND l.theme = t.theme
+LEFT JOIN on_topic o ON o.day = d.day AND o.language = d.language;
 
 -- Each feed's state at a glance, with its last 20 attempts. States: ok, failing (some errors, backing off),
 -- broken (error score >= 3), rate_limited (the publisher asked us to wait), disabled (too many failures,
@@ -66,20 +72,21 @@ FROM feeds f
 LEFT JOIN recent r USING (feed_id)
 GROUP BY ALL;
 
--- Each theme and day against the previous 14 calendar days (days with no articles at all are absent).
+-- Each theme, language and day against the previous 14 calendar days (days with no articles at all in that
+-- language are absent); language = 'all' is the overall trend, the one the digest and alerts use.
 -- Spike rule: at least 3 articles, at least 7 days of history, and z >= 2 (or any rise over a flat
 -- history, where the standard deviation is 0).
 CREATE OR REPLACE VIEW theme_trends AS
 WITH history AS (
-    SELECT day, theme, articles, share_of_all, outlets,
+    SELECT day, theme, language, articles, share_of_all, outlets,
            avg(articles) OVER w AS baseline_mean,
            stddev_samp(articles) OVER w AS baseline_std,
            count(*) OVER w AS baseline_days
     FROM theme_daily
-    WINDOW w AS (PARTITION BY theme ORDER BY day
+    WINDOW w AS (PARTITION BY theme, language ORDER BY day
                  RANGE BETWEEN INTERVAL 14 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING)
 )
-SELECT day, theme, articles, share_of_all, outlets,
+SELECT day, theme, language, articles, share_of_all, outlets,
        round(baseline_mean, 3) AS baseline_mean,
        round(baseline_std, 3) AS baseline_std,
        baseline_days,

@@ -65,10 +65,37 @@ def _texts(records: list[dict]) -> list[str]:
     return [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
 
 
+def record_languages(records: list[dict]) -> list[str]:
+    """Each gold item's language: its own `language` field, else the one detected from its text."""
+    from pipeline.classify.language import detect_languages
+
+    missing = [i for i, r in enumerate(records) if not r.get("language")]
+    found = detect_languages([(records[i].get("title", ""), records[i].get("summary") or records[i].get("text") or "",
+                               None) for i in missing]) if missing else []
+    languages = [r.get("language") for r in records]
+    for i, detected in zip(missing, found, strict=True):
+        languages[i] = detected.language
+    return languages
+
+
+def per_language(themes: list[str], records: list[dict], predicted: list[list[str]]) -> dict:
+    """score_labels for the items of each language, when the gold set holds more than one."""
+    languages = record_languages(records)
+    if len(set(languages)) < 2:
+        return {}
+    return {language: score_labels(themes, [r["labels"] for r, lang in zip(records, languages, strict=True)
+                                            if lang == language],
+                                   [p for p, lang in zip(predicted, languages, strict=True) if lang == language])
+            for language in sorted(set(languages))}
+
+
 def evaluate_records(classifier: ThemeClassifier, records: list[dict]) -> dict:
     predicted = [p.labels for p in classifier.predict(_texts(records))]
     report = score_labels(classifier.themes, [r["labels"] for r in records], predicted)
     report["model_version"] = classifier.version
+    languages = per_language(classifier.themes, records, predicted)
+    if languages:
+        report["per_language"] = languages
     events = evaluate_events(classifier, records)
     if events:
         report["events"] = events
@@ -91,6 +118,15 @@ def format_report(report: dict) -> str:
         f"off-topic items given a theme: {report['off_topic_false_positive_rate']:.1%} "
         f"of {report['off_topic_items']}"
     )
+    if report.get("per_language"):
+        lines.append("")
+        lines.append(f"{'per language':<14}{'items':>7}{'macro-F1':>10}  {'off-topic given a theme':<24}"
+                     + "".join(f"{theme[:10]:>11}" for theme in report["per_theme"]))
+        for language, m in report["per_language"].items():
+            lines.append(f"{language:<14}{m['items']:>7}{m['macro_f1']:>10.3f}  "
+                         f"{m['off_topic_false_positive_rate']:>6.1%} of {m['off_topic_items']:<14}"
+                         + "".join(f"{x['f1']:>11.3f}" if x["support"] else f"{'-':>11}"
+                                   for x in m["per_theme"].values()))
     if report.get("events"):
         lines.append(format_events_report(report["events"]))
     return "\n".join(lines)
@@ -122,11 +158,23 @@ def card_figures_markdown(card: dict) -> str:
                                 " written for newsmon, never trained on)**")
     lines += table("shared_dev", f"**Shared real-news set (`../shared/eval/dev.jsonl`, {metrics['shared_dev']['items']}"
                                  " real feed items; measured, never trained on)**")
-    lines += [f"Cross-validation on the training split ({cv['items']:,} items): macro-F1 {cv['macro_f1']:.3f},"
-              f" off-topic {cv['off_topic_false_positive_rate']:.1%}. Thresholds: {thresholds};"
-              f" gate {card['gate']['threshold']}.", "",
-              f"Russian/Ukrainian smoke set ({metrics['dev_ru_uk']['items']} items, lexicon path): macro-F1"
-              f" {metrics['dev_ru_uk']['macro_f1']:.3f}."]
+    names = {"ru": "Russian", "uk": "Ukrainian"}
+    for language, name in names.items():
+        split = f"dev_{language}"
+        if split in metrics:
+            lines += table(split, f"**{name} development split (`training/dev_{language}.jsonl`,"
+                                  f" {metrics[split]['items']:,} items written for newsmon, never trained on)**")
+    lines += [f"Cross-validation on the English training split ({cv['items']:,} items): macro-F1"
+              f" {cv['macro_f1']:.3f}, off-topic {cv['off_topic_false_positive_rate']:.1%}. Thresholds: {thresholds};"
+              f" gate {card['gate']['threshold']}."]
+    if card.get("cyrillic"):
+        cyr = card["cyrillic"]
+        sizes = ", ".join(f"{names[lang]} {x['examples']:,}" for lang, x in cyr["training_data"]["languages"].items())
+        cyr_thresholds = ", ".join(f"{theme} {value}" for theme, value in cyr["thresholds"].items())
+        lines += ["", f"Cyrillic model: trained on {cyr['training_data']['examples']:,} items ({sizes});"
+                      f" cross-validation macro-F1 {cyr['cross_validation']['macro_f1']:.3f}, off-topic"
+                      f" {cyr['cross_validation']['off_topic_false_positive_rate']:.1%}. Thresholds: {cyr_thresholds};"
+                      f" gate {cyr['gate']['threshold']}."]
     if card.get("events"):
         lines += ["", *events_figures_markdown(card["events"])]
     return "\n".join(lines)

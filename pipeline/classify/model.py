@@ -1,12 +1,13 @@
 """Classify articles against the themes: probabilities, labels by per-theme threshold, and evidence terms.
 
-English text goes through the trained model: word TF-IDF plus the lexicon's evidence (pipeline.classify.lexicon)
--> one calibrated logistic regression per theme and one for "any theme" (the gate) -> where the model has one,
-a second stage that weighs those probabilities against the labels of the most similar training examples
-(pipeline.classify.neighbours) -> a theme is labelled when its probability and the gate's reach the thresholds chosen
-by cross-validation at training time.
-Russian and Ukrainian text (mostly Cyrillic letters) is labelled by the lexicon alone: the model never saw
-such text, the lexicon was written for it.
+Text is routed by script. English (and any Latin-script) text goes through the English model: word TF-IDF plus
+the lexicon's evidence (pipeline.classify.lexicon) -> one calibrated logistic regression per theme and one for
+"any theme" (the gate) -> where the model has one, a second stage that weighs those probabilities against the
+labels of the most similar training examples (pipeline.classify.neighbours) -> a theme is labelled when its
+probability and the gate's reach the thresholds chosen by cross-validation at training time.
+Russian and Ukrainian text (more Cyrillic than Latin letters) goes through the Cyrillic model, built the same way
+from Russian and Ukrainian examples, its words in dictionary form (pipeline.classify.lemmas). A model trained
+before the Cyrillic model existed labels such text by the lexicon alone.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pipeline.core.errors import ModelError
 MODEL_FILE = "model.skops"
 NEIGHBOURS_FILE = "neighbours.skops"
 EVENTS_FILE = "events.skops"
+CYRILLIC_FILE = "model_cyrillic.skops"
 CARD_FILE = "model_card.json"
 CURRENT_FILE = "CURRENT"
 EVIDENCE_TERMS = 4  # per source: up to 4 lexicon terms and 4 model terms per label
@@ -66,6 +68,7 @@ TRUSTED_TYPES = frozenset(
         "pipeline.classify.lexicon.LexiconFeatures",
         "pipeline.classify.fastpath.charngrams.CharNgramTfidf",
         "pipeline.classify.neighbours.NeighbourStack",
+        "pipeline.classify.lemmas.lemmatize_text",
     }
 )
 
@@ -115,9 +118,11 @@ class ThemeClassifier:
     matched once per text and serves the features, the evidence and the Cyrillic path alike.
     """
 
-    def __init__(self, pipeline, card: dict, stack=None, events: EventCoder | None = None):
+    def __init__(self, pipeline, card: dict, stack=None, events: EventCoder | None = None,
+                 cyrillic: ThemeClassifier | None = None):
         self.pipeline = pipeline
         self.events = events  # None: a model trained before event coding
+        self.cyrillic = cyrillic  # None: Cyrillic text is labelled by the lexicon alone
         self.card = card
         if stack is not None and not isinstance(stack, NeighbourStack):
             raise ModelError(f"classify: model {card['model_version']!r}: its second stage is a {type(stack).__name__}")
@@ -166,8 +171,28 @@ class ThemeClassifier:
         return _load_cached(str(Path(models_dir).resolve()), version or current_version(models_dir))
 
     def predict(self, texts: list[str]) -> list[Prediction]:
+        """Themes for every text (each through the model of its script), then who did what in the themed ones."""
         if not texts:
             return []
+        if self.cyrillic is None:
+            predictions = self._theme_predictions(texts, lexicon_for_cyrillic=True)
+        else:
+            cyrillic = [is_cyrillic(text) for text in texts]
+            predictions: list[Prediction] = [None] * len(texts)  # type: ignore[list-item]
+            for use_cyrillic, model in ((False, self), (True, self.cyrillic)):
+                at = [i for i, c in enumerate(cyrillic) if c == use_cyrillic]
+                if at:
+                    found = model._theme_predictions([texts[i] for i in at], lexicon_for_cyrillic=False)
+                    for i, prediction in zip(at, found, strict=True):
+                        predictions[i] = prediction
+        if self.events is not None:
+            themed = [i for i, p in enumerate(predictions) if p.labels]
+            coded = self.events.code([texts[i] for i in themed], [predictions[i].labels for i in themed])
+            for i, events in zip(themed, coded, strict=True):
+                predictions[i].events = [e.as_dict() for e in events]
+        return predictions
+
+    def _theme_predictions(self, texts: list[str], lexicon_for_cyrillic: bool) -> list[Prediction]:
         chunks = split_batch(texts, self._chunks)  # split at whitespace once; each block reads chunks by number
         matches = self.lexicon.match_chunks(chunks)
         tokens = self._fast_words.tokens(texts, chunks) if self._fast_words is not None else None
@@ -189,7 +214,7 @@ class ThemeClassifier:
         score_rows = rounded(probabilities, SCORE_DECIMALS).tolist()
         label_rows, any_label = labelled.tolist(), labelled.any(axis=1).tolist()
         for i, text in enumerate(texts):
-            if is_cyrillic(text):
+            if lexicon_for_cyrillic and is_cyrillic(text):
                 predictions.append(self._lexicon_prediction(matches.analysis(i)))
                 continue
             scores = dict(zip(themes, score_rows[i], strict=True))
@@ -198,11 +223,6 @@ class ThemeClassifier:
                 continue
             predictions.append(Prediction(list(compress(themes, label_rows[i])), scores,
                                           self._evidence(words_matrix, i, labelled[i], matches)))
-        if self.events is not None:
-            themed = [i for i, p in enumerate(predictions) if p.labels]
-            coded = self.events.code([texts[i] for i in themed], [predictions[i].labels for i in themed])
-            for i, events in zip(themed, coded, strict=True):
-                predictions[i].events = [e.as_dict() for e in events]
         return predictions
 
     def _lexicon_prediction(self, analysis: Analysis) -> Prediction:
@@ -357,6 +377,12 @@ def classify_stream(classifier: ThemeClassifier, lines: Iterable[bytes | str], o
     return counts
 
 
+def cyrillic_card(card: dict) -> dict:
+    """The card the Cyrillic model runs by: the model's version and themes, its own thresholds and gate."""
+    return {"model_version": card["model_version"], "themes": card["themes"],
+            "thresholds": card["cyrillic"]["thresholds"], "gate": card["cyrillic"]["gate"]}
+
+
 def _load_part(directory: Path, card: dict, key: str, file_name: str, what: str):
     """An optional artifact the card names (None when it names none)."""
     if not card.get(key):
@@ -378,7 +404,9 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     saved = _load_part(Path(models_dir) / version, card, "events", EVENTS_FILE, "an event coder")
     events = None if saved is None else EventCoder(saved["pair_model"], saved["action_model"], saved["aliases"],
                                                    saved["threshold"])
-    classifier = ThemeClassifier(pipeline, card, stack, events)
+    cyrillic_pipeline = _load_part(Path(models_dir) / version, card, "cyrillic", CYRILLIC_FILE, "a Cyrillic model")
+    cyrillic = None if cyrillic_pipeline is None else ThemeClassifier(cyrillic_pipeline, cyrillic_card(card))
+    classifier = ThemeClassifier(pipeline, card, stack, events, cyrillic)
     # A loaded model stays for the life of the process (this cache). Freezing takes its objects, and the rest
     # alive now, out of the cycle collector's full passes, which traversed them every few batches: 7.7 % of
     # classify's time before, 0.8 % after (gc callbacks, 30,000 bench articles). The price: objects alive now

@@ -22,7 +22,7 @@ TOLERANCE = 0.005
 def gold_sets(models_dir: Path) -> list[Path]:
     """The labelled sets in models/training that are never trained on."""
     training = Path(models_dir) / "training"
-    return [p for p in (training / "dev.jsonl", training / "dev_ru_uk.jsonl") if p.exists()]
+    return [p for p in (training / "dev.jsonl", training / "dev_ru.jsonl", training / "dev_uk.jsonl") if p.exists()]
 
 
 def measure(settings: Settings, version: str) -> dict:

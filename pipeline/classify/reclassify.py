@@ -128,3 +128,46 @@ def _write_chunk(con, classifier: ThemeClassifier, articles: list[dict], classif
         con.unregister("reclassified_actions")
     counts["articles_classified"] += len(articles)
     counts["rows_written"] += len(rows)
+
+
+def detect_stored_languages(settings: Settings, chunk: int = RECLASSIFY_CHUNK, progress: Progress = silent) -> dict:
+    """Detect the language of every stored article again (rows loaded before detection existed hold the
+    declared language). One transaction; only rows whose language changes are written, so a second run
+    writes nothing."""
+    from pipeline.classify.language import detect_languages
+
+    counts: dict = {"articles": 0, "changed": 0, "languages": {}}
+    with open_warehouse(settings.warehouse_path) as con:
+        total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        rows = con.execute("SELECT article_id, title, summary, declared_language, language FROM articles "
+                           "ORDER BY article_id").fetchall()  # ids and short text: a few hundred bytes each
+        changes = []
+        progress("detect languages (articles)", 0, total)
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            found = detect_languages([(title, summary, declared) for _, title, summary, declared, _ in part])
+            for (article_id, *_, old), detected in zip(part, found, strict=True):
+                counts["languages"][detected.language] = counts["languages"].get(detected.language, 0) + 1
+                if detected.language != old:
+                    changes.append({"article_id": article_id, "language": detected.language})
+            counts["articles"] += len(part)
+            progress("detect languages (articles)", counts["articles"], total)
+        counts["changed"] = len(changes)
+        if changes:
+            con.register("detected_languages", pa.Table.from_pylist(
+                changes, schema=pa.schema([("article_id", pa.string()), ("language", pa.string())])))
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute("INSERT INTO read_pending SELECT DISTINCT 'articles', CAST(published_at AS DATE) "
+                            "FROM articles SEMI JOIN detected_languages USING (article_id)")
+                con.execute("UPDATE articles SET language = d.language FROM detected_languages d "
+                            "WHERE articles.article_id = d.article_id")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("detected_languages")
+            counts |= refresh(con, settings.home)
+    log.info("languages detected", extra={"articles": counts["articles"], "changed": counts["changed"]})
+    return counts

@@ -43,15 +43,18 @@ from pipeline.classify.evaluate import evaluate_events, evaluate_lexicon, evalua
 from pipeline.classify.events import ACTORS_FILE, EventCoder, load_gazetteer
 from pipeline.classify.fastpath.charngrams import CharNgramTfidf
 from pipeline.classify.fastpath.wordngrams import compact_for_saving
+from pipeline.classify.lemmas import lemmatize_text
 from pipeline.classify.lexicon import LexiconFeatures
 from pipeline.classify.model import (
     CARD_FILE,
     CURRENT_FILE,
+    CYRILLIC_FILE,
     EVENTS_FILE,
     MODEL_FILE,
     NEIGHBOURS_FILE,
     ThemeClassifier,
     article_text,
+    cyrillic_card,
 )
 from pipeline.classify.neighbours import NeighbourStack
 from pipeline.classify.themes import THEMES_FILE, lexicon_spec, load_taxonomy
@@ -82,7 +85,11 @@ DEFAULT_PARAMS = {
     "neighbour_max_df": 0.03,
     "neighbour_floor": 0.02,
 }
+# The Cyrillic model: the same design, its words in dictionary form, no second stage (its training split is a
+# fifth of the English one: too few neighbours to learn from).
+CYRILLIC_PARAMS = {**DEFAULT_PARAMS, "lemmas": True, "neighbours": 0, "max_word_features": 30000}
 TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
+CYRILLIC_LANGUAGES = ("ru", "uk")  # training/train_<language>.jsonl and dev_<language>.jsonl
 EVENTS_TRAIN_FILE, EVENTS_DEV_FILE = "events_train.jsonl", "events_dev.jsonl"
 
 
@@ -91,6 +98,7 @@ def build_pipeline(spec: dict, params: dict, seed: int) -> Pipeline:
     blocks = [("words", TfidfVectorizer(
         ngram_range=tuple(params["word_ngrams"]), min_df=params["min_df"], max_features=params["max_word_features"],
         sublinear_tf=True, strip_accents="unicode", lowercase=True, dtype=np.float64,
+        preprocessor=lemmatize_text if params.get("lemmas") else None,  # lemmas: lower-cased by the preprocessor
     ))]
     if params["char_ngrams"]:
         blocks.append(("chars", CharNgramTfidf(ngram_range=tuple(params["char_ngrams"]), min_df=params["min_df"],
@@ -182,7 +190,8 @@ def library_versions() -> dict:
 
 
 def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, shared_gold: Path | None = None,
-                make_current: bool = True, event_params: dict | None = None, progress: Progress = silent) -> str:
+                make_current: bool = True, event_params: dict | None = None, progress: Progress = silent,
+                cyrillic_overrides: dict | None = None) -> str:
     """Fit on training/train.jsonl, choose thresholds by cross-validation, measure on training/dev.jsonl (and an
     optional outside gold set), save under models/<version>/. Returns the version id."""
     params = {**DEFAULT_PARAMS, **(params or {})}
@@ -211,6 +220,10 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
     if events_path.exists():  # the event coder is part of the version: its data, gazetteer and parameters
         identity["events"] = {"data": data_hash([events_path]), "actors": data_hash([models_dir / ACTORS_FILE]),
                               "params": events_params}
+    cyrillic_paths = [models_dir / "training" / f"train_{language}.jsonl" for language in CYRILLIC_LANGUAGES]
+    cyrillic_params = {**CYRILLIC_PARAMS, **(cyrillic_overrides or {})}
+    if all(path.exists() for path in cyrillic_paths):
+        identity["cyrillic"] = {"data": data_hash(cyrillic_paths), "params": cyrillic_params}
     fingerprint = json.dumps(identity, sort_keys=True)
     version = f"{MODEL_FAMILY}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
 
@@ -288,9 +301,19 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
             "training": events_report,
             "metrics": {},
         }
-    classifier = ThemeClassifier(pipeline, card, stack, events)
+    cyrillic = None
+    if "cyrillic" in identity:
+        log.info("train: Cyrillic model", extra={"paths": [str(p) for p in cyrillic_paths]})
+        cyrillic_pipeline, card["cyrillic"] = fit_cyrillic(cyrillic_paths, spec, themes, cyrillic_params, seed,
+                                                           identity["cyrillic"]["data"])
+        card["languages"] = {"en": "English model (Latin-script text)",
+                             "ru, uk": "Cyrillic model (text with more Cyrillic than Latin letters)"}
+        cyrillic = ThemeClassifier(cyrillic_pipeline, cyrillic_card(card))
+    classifier = ThemeClassifier(pipeline, card, stack, events, cyrillic)
     progress(step, 3, 5)
     measured = [("dev_split", dev_path)]
+    measured += [(f"dev_{language}", models_dir / "training" / f"dev_{language}.jsonl")
+                 for language in CYRILLIC_LANGUAGES]
     if shared_gold:
         measured.append(("shared_dev", Path(shared_gold)))
     for name, path in measured:
@@ -308,13 +331,49 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
         card["events"]["metrics"]["shared_dev"] = {
             "path": _display_path(shared_events, models_dir),
             **evaluate_events(classifier, read_gold(Path(shared_gold), shared_events))}
-    cyrillic = models_dir / "training" / "dev_ru_uk.jsonl"
-    if cyrillic.exists():  # no Cyrillic text is trained on: this measures the lexicon path on ru/uk items
-        card["metrics"]["dev_ru_uk"] = evaluate_records(classifier, read_gold(cyrillic))
     progress(step, 4, 5)
-    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack, events=events)
+    save_model(pipeline, card, models_dir, make_current=make_current, stack=stack, events=events,
+               cyrillic=cyrillic.pipeline if cyrillic else None)
     progress(step, 5, 5)
     return version
+
+
+def fit_cyrillic(paths: list[Path], spec: dict, themes: list[str], params: dict, seed: int,
+                 sha256: str) -> tuple[Pipeline, dict]:
+    """The Cyrillic model on the Russian and Ukrainian training splits together (they share most of their
+    vocabulary of war and diplomacy, and each is too small alone): thresholds and gate by the same
+    cross-validation as the English model's. Returns the fitted pipeline and its section of the card."""
+    records, per_language = [], {}
+    for language, path in zip(CYRILLIC_LANGUAGES, paths, strict=True):
+        part = read_gold(path)
+        unknown = {label for r in part for label in r["labels"]} - set(themes)
+        if unknown:
+            raise ValueError(f"train: unknown theme ids in {path}: {sorted(unknown)}")
+        part_labels = label_matrix(part, themes)
+        per_language[language] = {"path": f"training/{path.name}", "examples": len(part),
+                                  "positives": {t: int(part_labels[:, k].sum()) for k, t in enumerate(themes)},
+                                  "no_theme": int((part_labels.sum(axis=1) == 0).sum())}
+        records += part
+    texts, labels = texts_of(records), label_matrix(records, themes)
+    folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
+    probabilities = out_of_fold_probabilities(texts, labels, spec, params, seed, folds)
+    thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
+    pipeline = build_pipeline(spec, params, seed)
+    pipeline.fit(texts, with_gate_column(labels))
+    for _, block in pipeline.named_steps["features"].transformer_list:
+        if isinstance(block, TfidfVectorizer):
+            compact_for_saving(block)
+    section = {
+        "file": CYRILLIC_FILE,
+        "family": "word TF-IDF over lemmas (simplemma), character n-grams and lexicon features -> calibrated"
+                  " logistic regression per theme, plus an 'any theme' gate",
+        "thresholds": thresholds,
+        "gate": {"threshold": gate},
+        "params": params,
+        "training_data": {"sha256": sha256, "examples": len(records), "languages": per_language},
+        "cross_validation": cv_report,
+    }
+    return pipeline, section
 
 
 def _display_path(path: Path, models_dir: Path) -> str:
@@ -325,7 +384,8 @@ def _display_path(path: Path, models_dir: Path) -> str:
 
 
 def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: bool = True,
-               stack: NeighbourStack | None = None, events: EventCoder | None = None) -> Path:
+               stack: NeighbourStack | None = None, events: EventCoder | None = None,
+               cyrillic: Pipeline | None = None) -> Path:
     import skops.io as sio
 
     directory = Path(models_dir) / card["model_version"]
@@ -337,6 +397,8 @@ def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: b
         saved = {"pair_model": events.pair_model, "action_model": events.action_model,
                  "aliases": events.gazetteer.aliases, "threshold": float(events.threshold)}
         sio.dump(saved, directory / EVENTS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    if cyrillic is not None:
+        sio.dump(cyrillic, directory / CYRILLIC_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     if make_current:
         (Path(models_dir) / CURRENT_FILE).write_text(card["model_version"] + "\n", encoding="utf-8")

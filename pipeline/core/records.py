@@ -78,9 +78,10 @@ class Article:
     title: str
     summary: str
     author: str | None
-    language: str | None
+    language: str | None  # detected from the text (pipeline.classify.language): a code, "mixed" or "und"
     published_at: datetime
     first_seen_at: datetime
     content_hash: str
     story_key: str
     body: str = ""  # full text of the page, only for feeds with full_text: true
+    declared_language: str | None = None  # what the entry or its feed says

@@ -31,7 +31,7 @@ OTHER_COLOURS = ["#CC79A7", "#E69F00", "#56B4E9", "#7f7f7f"]
 _SEEN_CTE = """
 seen AS (
     SELECT a.article_id, a.story_id, a.feed_id, coalesce(f.title, a.feed_id) AS outlet, a.title, a.url,
-           a.published_at, a.first_seen_at, a.model_version,
+           a.published_at, a.first_seen_at, a.model_version, a.language,
            coalesce(a.published_at < f.added_at, false) AS backlog,
            CASE WHEN a.published_at < f.added_at THEN a.published_at ELSE a.first_seen_at END AS seen_at
     FROM articles a LEFT JOIN feeds f USING (feed_id)
@@ -51,6 +51,14 @@ class Story:
     new: bool  # no article of the story was seen before this day
     backlog: bool = False  # only known from a feed's backlog: its time is the publication time
     themes: list[str] = field(default_factory=list)  # theme names, for the "new since yesterday" list
+    language: str | None = None  # the headline's detected language, shown as a tag when not English
+
+    @property
+    def language_tag(self) -> str | None:
+        """'RU', 'UK'... beside a headline in another language than English ('mixed' and 'und' are not shown)."""
+        if self.language and len(self.language) == 2 and self.language != "en":
+            return self.language.upper()
+        return None
 
     @property
     def spread(self) -> int:
@@ -243,13 +251,13 @@ def collect(settings: Settings, day: date) -> Digest:
             row[0]: row[1:]
             for row in con.execute(
                 "SELECT theme, articles, coalesce(baseline_mean, 0), coalesce(baseline_days, 0), z, spike "
-                "FROM theme_trends WHERE day = ?", [day],
+                "FROM theme_trends WHERE day = ? AND language = 'all'", [day],
             ).fetchall()
         }
         labelled = con.execute(
             f"""WITH {_SEEN_CTE},
             day_labels AS (
-                SELECT s.story_id, c.theme, s.title, s.url, s.published_at, c.score, c.evidence
+                SELECT s.story_id, c.theme, s.title, s.url, s.published_at, c.score, c.evidence, s.language
                 FROM seen s JOIN current_classifications c USING (article_id)
                 WHERE c.label AND s.seen_at >= ? AND s.seen_at < ?
             ),
@@ -260,14 +268,15 @@ def collect(settings: Settings, day: date) -> Digest:
                 GROUP BY story_id
             )
             SELECT d.theme, d.story_id, d.title, d.url, d.published_at, d.score, d.evidence, f.first_seen, f.outlets,
-                   f.backlog
+                   f.backlog, d.language
             FROM day_labels d JOIN story_facts f USING (story_id)
             ORDER BY d.score DESC, d.published_at""",
             [start, end, end],
         ).fetchall()
         moves = _moves(con, start, end)
         series = con.execute(
-            "SELECT day, theme, articles, spike FROM theme_trends WHERE day > ? AND day <= ? ORDER BY day",
+            "SELECT day, theme, articles, spike FROM theme_trends WHERE day > ? AND day <= ? AND language = 'all' "
+            "ORDER BY day",
             [day - timedelta(days=CHART_DAYS), day],
         ).fetchall()
     digest.articles, digest.outlets, digest.on_topic, digest.story_count = (int(v or 0) for v in totals[:4])
@@ -277,11 +286,12 @@ def collect(settings: Settings, day: date) -> Digest:
     # One Story per (theme, story): the best-scoring article of the day leads it; evidence from all of them.
     by_theme: dict[str, dict[str, Story]] = {}
     evidence: dict[tuple[str, str], Counter] = {}
-    for theme, story_id, title, url, published_at, score, terms, first_seen, outlets, backlog in labelled:
+    for theme, story_id, title, url, published_at, score, terms, first_seen, outlets, backlog, language in labelled:
         stories = by_theme.setdefault(theme, {})
         if story_id not in stories:  # rows come best score first
             stories[story_id] = Story(story_id, title, safe_link(url), _ordered_unique(outlets), first_seen,
-                                      published_at, float(score), [], new=first_seen >= start, backlog=backlog)
+                                      published_at, float(score), [], new=first_seen >= start, backlog=backlog,
+                                      language=language)
         evidence.setdefault((theme, story_id), Counter()).update(terms or [])
     for (theme, story_id), counts in evidence.items():
         by_theme[theme][story_id].evidence = [term for term, _ in counts.most_common(6)]
@@ -307,6 +317,7 @@ def collect(settings: Settings, day: date) -> Digest:
                 kept.themes.append(names[t.id])
                 if story.score > kept.score:
                     kept.headline, kept.url, kept.score = story.headline, story.url, story.score
+                    kept.language = story.language
     digest.new_story_count = len(new)
     shown = {s.story_id for row in digest.themes for s in row.stories}  # already above, marked new there
     digest.new_stories = sorted((s for s in new.values() if s.story_id not in shown), key=rank)[

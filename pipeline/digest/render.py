@@ -75,7 +75,8 @@ def render_markdown(digest: Digest) -> str:
             lines.append("")
         for s in row.stories:
             new = "**new** · " if s.new else ""
-            lines.append(f"- {_md_link(s.headline, s.url)}  ")
+            tag = f"[{s.language_tag}] " if s.language_tag else ""
+            lines.append(f"- {tag}{_md_link(s.headline, s.url)}  ")
             lines.append(f"  {new}{s.spread} outlet{'s' if s.spread != 1 else ''}: "
                          f"{', '.join(md_escape(o) for o in s.outlets)} · {_when(s, day)}  ")
             evidence = ", ".join(md_escape(e) for e in s.evidence) or "model score only"
@@ -85,7 +86,8 @@ def render_markdown(digest: Digest) -> str:
         lines += ["## New since yesterday", "",
                   f"{digest.new_story_count} on-topic stories did not exist before; those not listed above:", ""]
         for s in digest.new_stories:
-            lines.append(f"- {_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
+            tag = f"[{s.language_tag}] " if s.language_tag else ""
+            lines.append(f"- {tag}{_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
                          f"{', '.join(md_escape(o) for o in s.outlets)}")
         lines.append("")
     return "\n".join(lines)

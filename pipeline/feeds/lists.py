@@ -119,7 +119,8 @@ def parse_opml(data: bytes) -> list[FeedSpec]:
                 # OPML 2.0's comma-separated `category` (what export writes) adds to the folder tags
                 categories = [c.strip().strip("/") for c in (outline.get("category") or "").split(",")]
                 all_tags = tuple(dict.fromkeys([*tags, *(c for c in categories if c)]))
-                specs.append(FeedSpec(feed_id=feed_id_for(url, title), url=url, title=title, tags=all_tags))
+                specs.append(FeedSpec(feed_id=feed_id_for(url, title), url=url, title=title, tags=all_tags,
+                                      language=(outline.get("language") or "").strip() or None))
             else:
                 walk(outline, tags + ((title,) if title else ()))
 
@@ -135,5 +136,7 @@ def to_opml(specs: list[FeedSpec], title: str = "newsmon feeds") -> bytes:
         attrs = {"type": "rss", "text": s.title or s.feed_id, "title": s.title or s.feed_id, "xmlUrl": s.url}
         if s.tags:
             attrs["category"] = ",".join(s.tags)
+        if s.language:  # OPML 2.0's `language` of a subscription
+            attrs["language"] = s.language
         SubElement(body, "outline", attrs)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(opml, encoding="utf-8")

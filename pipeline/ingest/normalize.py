@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
 
+from pipeline.classify.language import detect_languages
 from pipeline.core.records import Article, RawEntry
 
 TRACKING_PARAMS = {
@@ -142,11 +143,15 @@ def normalize_entries(
                 title=title,
                 summary=summary,
                 author=clean_text(entry.author) or None,
-                language=entry.language or feed_language,
+                language=None,
+                declared_language=entry.language or feed_language,
                 published_at=clamp_published(entry.published, fetched_at, max_age_days),
                 first_seen_at=fetched_at,
                 content_hash=stable_hash(title, summary, size=8),
                 story_key=story_key(title),
             )
         )
+    found = detect_languages([(a.title, a.summary, a.declared_language) for a in articles])
+    for article, detected in zip(articles, found, strict=True):
+        article.language = detected.language
     return articles

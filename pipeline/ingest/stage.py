@@ -28,7 +28,7 @@ ARTICLE_SCHEMA = pa.schema(
         ("author", pa.string()), ("language", pa.string()), ("published_at", pa.timestamp("us")),
         ("first_seen_at", pa.timestamp("us")), ("content_hash", pa.string()), ("story_key", pa.string()),
         ("run_id", pa.string()), ("model_version", pa.string()), ("themes", pa.list_(THEME_TYPE)),
-        ("body", pa.string()), ("events", pa.list_(EVENT_TYPE)),
+        ("body", pa.string()), ("events", pa.list_(EVENT_TYPE)), ("declared_language", pa.string()),
     ]
 )
 FETCH_SCHEMA = pa.schema(

@@ -56,5 +56,5 @@ def run_demo(settings: Settings, use_airflow: bool = True) -> dict:
     typer.echo("articles per theme: " + ", ".join(f"{t}={n}" for t, n in themes))
     typer.echo(f"digest for {day}: {digest_path}")
     typer.echo('try: .venv/bin/newsmon sql "SELECT day, theme, articles, share_of_all FROM theme_daily '
-               "WHERE theme = 'ceasefire' ORDER BY day\"")
+               "WHERE theme = 'ceasefire' AND language = 'all' ORDER BY day\"")
     return {"counts": counts, "themes": dict(themes), "digest": digest_path}

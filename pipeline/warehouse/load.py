@@ -63,7 +63,7 @@ def load_staged(
 # no earlier load can have produced, so no upsert (and no index to maintain) is needed. Stories are assigned
 # after the load (pipeline.warehouse.stories), from the articles whose clustered_at is still NULL.
 _APPLY_SQL = """
-UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash,
+UPDATE articles SET title = c.title, summary = c.summary, content_hash = c.content_hash, language = c.language,
                     body = coalesce(nullif(c.body, ''), articles.body),
                     model_version = c.model_version, updated_at = c.first_seen_at
 FROM changed_articles c WHERE articles.article_id = c.article_id;
@@ -71,9 +71,9 @@ INSERT INTO article_events
     SELECT article_id, 'content_changed', feed_id, content_hash, run_id, first_seen_at FROM changed_articles;
 INSERT INTO articles (article_id, feed_id, guid, url, canonical_url, title, summary, author, language,
                       published_at, first_seen_at, content_hash, story_id, model_version, updated_at, body,
-                      clustered_at)
+                      clustered_at, declared_language)
     SELECT article_id, feed_id, guid, url, canonical_url, title, summary, author, language, published_at,
-           first_seen_at, content_hash, article_id, model_version, NULL, nullif(body, ''), NULL
+           first_seen_at, content_hash, article_id, model_version, NULL, nullif(body, ''), NULL, declared_language
     FROM new_articles;
 INSERT INTO article_events
     SELECT article_id, 'first_seen', feed_id, content_hash, run_id, first_seen_at FROM new_articles;
@@ -147,9 +147,27 @@ def run_kind(run_id: str) -> str:
     return "replay" if run_id.startswith("replay__") else "ingest"
 
 
+# Columns a batch staged by an older newsmon lacks, and what such rows get (NULL: not known then).
+LATER_STAGE_COLUMNS = {"declared_language": "VARCHAR"}
+
+
+def _add_missing_columns(con) -> None:
+    """Let stage_articles show every column the load reads, also for a batch staged before one was added."""
+    have = {row[0] for row in con.execute("DESCRIBE stage_articles").fetchall()}
+    missing = {name: kind for name, kind in LATER_STAGE_COLUMNS.items() if name not in have}
+    if not missing:
+        return
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'stage_articles'"
+                       ).fetchone()[0]
+    con.execute(f"ALTER {'VIEW' if kind == 'VIEW' else 'TABLE'} stage_articles RENAME TO stage_articles_as_staged")
+    added = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in missing.items())
+    con.execute(f"CREATE TEMP VIEW stage_articles AS SELECT *, {added} FROM stage_articles_as_staged")
+
+
 def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy) -> dict:
     t0 = time.monotonic()
-    _drop_temp(con, ("stage_rows", "stage_articles", "changed_articles", "new_articles", "new_ids", "new_fetches"))
+    _drop_temp(con, ("stage_rows", "stage_articles", "stage_articles_as_staged", "changed_articles", "new_articles",
+                     "new_ids", "new_fetches"))
     new = changed = staged = 0
     model_version = None
     if article_files:
@@ -177,10 +195,12 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
                 """,
                 {"files": article_files},
             )
+            _add_missing_columns(con)
         else:  # the usual batch: nothing to deduplicate, so the wide rows are not copied into a temp table
             files_sql = ", ".join("'" + f.replace("'", "''") + "'" for f in article_files)
             con.execute(f"CREATE TEMP VIEW stage_articles AS "
                         f"SELECT * FROM read_parquet([{files_sql}], union_by_name = true)")
+        _add_missing_columns(con)
         con.execute(
             """
             CREATE TEMP TABLE changed_articles AS

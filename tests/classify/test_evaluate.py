@@ -69,3 +69,24 @@ def test_readme_quotes_the_shipped_event_coders_figures():
               f"main-event accuracy {dev['end_to_end']['main_event_accuracy']:.3f}",
               f"action accuracy {dev['end_to_end']['action_accuracy_on_found_pairs']:.3f}"]
     assert [figure for figure in quoted if figure not in readme] == [], "README.md: the event paragraph is stale"
+
+
+def test_evaluate_reports_figures_per_language_when_the_gold_set_mixes_languages(tmp_path):
+    import json
+
+    from pipeline.classify.evaluate import format_report
+
+    items = [{"id": "r1", "title": "Евросоюз утвердил новый пакет санкций против России",
+              "summary": "Под ограничения попали танкеры теневого флота.", "labels": ["sanctions"]},
+             {"id": "u1", "title": "Росія вночі атакувала Київ ракетами та дронами",
+              "summary": "Пошкоджено енергетичну інфраструктуру.", "labels": []},
+             {"id": "e1", "title": "EU adopts new sanctions package against Russia",
+              "summary": "Ministers agreed the bloc's latest round of measures.", "labels": ["sanctions"]},
+             {"id": "x1", "title": "Kremlin says Putin will not attend", "summary": "", "labels": [], "language": "ru"}]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    report = evaluate_records(ThemeClassifier.load(REPO_ROOT / "models"), read_gold(path))
+    per_language = report["per_language"]
+    assert {lang: m["items"] for lang, m in per_language.items()} == {"en": 1, "ru": 2, "uk": 1}  # field wins
+    assert per_language["ru"]["per_theme"]["sanctions"]["support"] == 1
+    assert "per language" in format_report(report)

@@ -108,7 +108,8 @@ GAPPY = {"min_score": 1.0, "context": ["ukrain*"], "elsewhere": [],
 def test_the_batch_matcher_finds_what_the_plain_reading_finds_in_every_training_text(shipped):
     """Every match (pattern, surface, order), feature and evidence term of match_batch equal match_text's, on all the
     training and development texts, and on gaps that fit several ways, repeat, or would cross into the next text."""
-    texts = [f"{item['title']}. {item.get('summary') or ''}" for name in ("train", "dev", "dev_ru_uk")
+    splits = ("train", "dev", "train_ru", "dev_ru", "train_uk", "dev_uk")
+    texts = [f"{item['title']}. {item.get('summary') or ''}" for name in splits
              for item in map(json.loads, (REPO_ROOT / "models" / "training" / f"{name}.jsonl").open(encoding="utf-8"))]
     gappy = ["peace peace plan plan for the ukraine ukraine", "peace a b plan c d e ukraine", "peace", "plan ukraine",
              "truce", "ukraine truce x y z ukraine", "peace plan peace plan", "truce a b c d ukraine", ""]

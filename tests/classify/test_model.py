@@ -105,13 +105,34 @@ def test_the_gate_withholds_labels_from_text_that_is_not_about_the_war(classifie
     assert iran.scores["sanctions"] >= classifier.card["thresholds"]["sanctions"]
 
 
-def test_russian_and_ukrainian_text_is_labelled_by_the_lexicon(classifier):
+def test_russian_and_ukrainian_text_goes_through_the_cyrillic_model(classifier):
     texts = [article_text("Евросоюз утвердил новый пакет санкций против России", "Под ограничения попал теневой флот."),
-             article_text("Росія вночі атакувала Київ ракетами", "Пошкоджено енергетичну інфраструктуру.")]
-    sanctioned, strike = classifier.predict(texts)
-    assert sanctioned.labels == classifier.lexicon_labels(texts[:1])[0] == ["sanctions"]
-    assert sanctioned.scores["sanctions"] >= 0.5 and "санкций" in sanctioned.evidence["sanctions"]
-    assert strike.labels == [] and all(score < 0.5 for score in strike.scores.values())
+             article_text("Росія вночі атакувала Київ ракетами", "Пошкоджено енергетичну інфраструктуру."),
+             article_text("Песков: Москва готова обсуждать перемирие на переговорах в Стамбуле",
+                          "В Кремле заявили, что условия прекращения огня согласуют делегации."),
+             article_text("Зеленський: Україна не погодиться на виведення військ з Донбасу",
+                          "Президент заявив, що питання територій не може бути предметом торгу на переговорах.")]
+    sanctioned, strike, truce, land = classifier.predict(texts)
+    assert classifier.cyrillic is not None
+    assert sanctioned.labels == ["sanctions"] and strike.labels == []
+    assert "ceasefire" in truce.labels and "territory" in land.labels
+    # Probabilities from the Cyrillic model's own pipeline, not the lexicon's fractions
+    expected = classifier.cyrillic.pipeline.predict_proba(texts)[:, :len(classifier.themes)]
+    got = np.array([[p.scores[t] for t in classifier.themes] for p in (sanctioned, strike, truce, land)])
+    assert np.allclose(got, expected, atol=1e-4)
+    # Evidence is quoted in the text's own language (lexicon terms as written, model terms as lemmas)
+    assert any("санкц" in term for term in sanctioned.evidence["sanctions"])
+    assert all(not term.isascii() for term in truce.evidence["ceasefire"])
+
+
+def test_cyrillic_text_routing_leaves_english_predictions_unchanged(classifier):
+    english = [article_text("Kremlin rejects 30-day ceasefire proposal", "Peskov said a truce needs guarantees."),
+               article_text("Manchester City beat Brentford", "Haaland scored twice.")]
+    mixed = [english[0], article_text("ЄС ухвалив новий пакет санкцій проти Росії", "Обмеження стосуються банків."),
+             english[1]]
+    alone, together = classifier.predict(english), classifier.predict(mixed)
+    assert [p.scores for p in alone] == [together[0].scores, together[2].scores]
+    assert [p.labels for p in alone] == [together[0].labels, together[2].labels]
 
 
 def test_skops_round_trip_keeps_every_prediction(classifier, tmp_path):

@@ -39,6 +39,24 @@ def small_models(tmp_path):
     return tmp_path
 
 
+THEMES = ("sanctions", "ceasefire", "security_guarantees", "negotiations", "military_aid", "territory",
+          "neutrality_nato")
+
+
+@pytest.fixture
+def small_models_cyrillic(small_models):
+    """small_models plus small Russian and Ukrainian slices: 8 positives per theme and 30 without one each."""
+    for language in ("ru", "uk"):
+        train = read_gold(REPO_ROOT / "models" / "training" / f"train_{language}.jsonl")
+        chosen = {r["id"]: r for theme in THEMES for r in [r for r in train if theme in r["labels"]][:8]}
+        chosen |= {r["id"]: r for r in [r for r in train if not r["labels"]][:30]}
+        write_jsonl(small_models / "training" / f"train_{language}.jsonl",
+                    sorted(chosen.values(), key=lambda r: r["id"]))
+        write_jsonl(small_models / "training" / f"dev_{language}.jsonl",
+                    read_gold(REPO_ROOT / "models" / "training" / f"dev_{language}.jsonl")[:40])
+    return small_models
+
+
 def test_same_data_and_seed_give_the_same_model(small_models):
     first = train_model(small_models, seed=7, params=SMALL)
     weights = ThemeClassifier.load(small_models, first)._coef.copy()
@@ -78,6 +96,32 @@ def test_model_card_records_what_a_reader_needs(small_models):
         assert "off_topic_false_positive_rate" in card["metrics"][split]
     assert card["metrics"]["cross_validation"]["items"] == len(train_lines)
     assert card["second_stage"]["file"] == "neighbours.skops" and (small_models / version / "neighbours.skops").exists()
+
+
+def test_russian_and_ukrainian_data_train_a_cyrillic_model_with_figures_per_language(small_models_cyrillic):
+    models = small_models_cyrillic
+    version = train_model(models, seed=7, params=SMALL, cyrillic_overrides=SMALL)
+    card = json.loads((models / version / "model_card.json").read_text())
+    cyrillic = card["cyrillic"]
+    assert cyrillic["file"] == "model_cyrillic.skops" and (models / version / "model_cyrillic.skops").exists()
+    assert set(cyrillic["thresholds"]) == set(card["themes"]) and 0 <= cyrillic["gate"]["threshold"] <= 1
+    assert {lang: x["examples"] for lang, x in cyrillic["training_data"]["languages"].items()} == {
+        lang: len((models / "training" / f"train_{lang}.jsonl").read_text().splitlines()) for lang in ("ru", "uk")}
+    for split in ("dev_ru", "dev_uk"):
+        assert card["metrics"][split]["items"] == 40 and set(card["metrics"][split]["per_theme"]) == set(card["themes"])
+        assert card["baseline_lexicon"][split]["items"] == 40
+    _load_cached.cache_clear()
+    classifier = ThemeClassifier.load(models, version)
+    russian_text = "Евросоюз утвердил новый пакет санкций против России. Под ограничения попали танкеры."
+    [russian, english] = classifier.predict([russian_text, "EU agrees new sanctions on Russian oil"])
+    expected = classifier.cyrillic.pipeline.predict_proba([russian_text])[0, 0]
+    assert russian.scores["sanctions"] == round(float(expected), 4)
+    assert english.scores == classifier.predict(["EU agrees new sanctions on Russian oil"])[0].scores
+    # The Cyrillic data and parameters are part of the version: other Russian data, another model.
+    with (models / "training" / "train_ru.jsonl").open("a", encoding="utf-8") as f:
+        extra = {"id": "extra", "title": "Песков: перемирия не будет", "summary": "", "labels": ["ceasefire"]}
+        f.write(json.dumps(extra, ensure_ascii=False) + "\n")
+    assert train_model(models, seed=7, params=SMALL, cyrillic_overrides=SMALL, make_current=False) != version
 
 
 def test_a_one_stage_model_still_trains_loads_and_classifies(small_models):

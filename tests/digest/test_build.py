@@ -101,8 +101,9 @@ def test_collect_flags_the_demo_spikes_with_the_warehouse_rule(demo_settings):
             "SELECT count(*), count(DISTINCT feed_id), count(*) FILTER (WHERE article_id IN "
             "(SELECT article_id FROM current_classifications WHERE label)) FROM articles "
             "WHERE CAST(published_at AS DATE) = ?", [day]).fetchone()
-        spikes = {r[0] for r in con.execute("SELECT theme FROM theme_trends WHERE day = ? AND spike", [day]).fetchall()}
-        counts = dict(con.execute("SELECT theme, articles FROM theme_trends WHERE day = ?", [day]).fetchall())
+        overall = "FROM theme_trends WHERE day = ? AND language = 'all'"
+        spikes = {r[0] for r in con.execute(f"SELECT theme {overall} AND spike", [day]).fetchall()}
+        counts = dict(con.execute(f"SELECT theme, articles {overall}", [day]).fetchall())
     assert (digest.articles, digest.outlets, digest.on_topic) == direct
     assert {t.theme for t in digest.spikes} == spikes and "ceasefire" in spikes
     assert {t.theme: t.count for t in digest.themes} == counts

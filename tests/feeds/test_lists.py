@@ -16,6 +16,7 @@ OPML = b"""<?xml version="1.0"?>
     <outline text="Bad" xmlUrl="file:///etc/passwd"/>
   </outline>
   <outline text="Wire" type="rss" xmlUrl="https://wire.example/feed.xml"/>
+  <outline text="Vestnik" type="rss" language="ru" xmlUrl="https://vestnik.example/rss"/>
 </body></opml>"""
 
 
@@ -24,6 +25,13 @@ def test_shipped_feeds_file_lists_real_https_feeds():
     assert len(specs) >= 8
     assert all(s.url.startswith("https://") for s in specs)
     assert len({s.feed_id for s in specs}) == len(specs)
+
+
+def test_shipped_feeds_include_russian_and_ukrainian_outlets_with_their_language():
+    by_language: dict[str, int] = {}
+    for spec in load_feeds_file(REPO_ROOT / "feeds.yaml"):
+        by_language[spec.language] = by_language.get(spec.language, 0) + 1
+    assert by_language.get("ru", 0) >= 4 and by_language.get("uk", 0) >= 4
 
 
 def test_feeds_file_round_trip(tmp_path):
@@ -51,7 +59,14 @@ def test_opml_import_keeps_http_feeds_and_folder_tags():
     assert [(s.url, s.title, s.tags) for s in specs] == [
         ("https://ledger.example/rss", "The Ledger", ("Ukraine",)),
         ("https://wire.example/feed.xml", "Wire", ()),
+        ("https://vestnik.example/rss", "Vestnik", ()),
     ]
+
+
+def test_opml_import_and_export_keep_each_feeds_language():
+    specs = parse_opml(OPML)
+    assert [s.language for s in specs] == [None, None, "ru"]
+    assert [s.language for s in parse_opml(to_opml(specs))] == [None, None, "ru"]
 
 
 def test_opml_export_round_trips():

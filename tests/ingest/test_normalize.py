@@ -85,3 +85,18 @@ def test_opaque_guids_of_unrelated_sites_do_not_collide_but_url_like_guids_are_g
     wire = normalize_entries([entry(tag, "https://wire.example/9", "Story nine")], "wire", FETCHED)
     topic = normalize_entries([entry(tag, "https://wire.example/9?ref=topic", "Story nine")], "wire-topic", FETCHED)
     assert wire[0].article_id == topic[0].article_id
+
+
+def test_each_article_gets_the_language_of_its_text_beside_the_declared_one():
+    def entry(title, summary, language):
+        return RawEntry(guid=None, link=f"https://x.example/{len(title)}", title=title, summary=summary, author=None,
+                        published=None, language=language)
+
+    articles = normalize_entries(
+        [entry("Кремль отверг предложение о перемирии", "Песков заявил, что условия не выполнены.", "en"),
+         entry("Сибіга провів переговори з колегами з ЄС", "Міністр обговорив гарантії безпеки.", None),
+         entry("EU adopts new sanctions package on Russia", "Ministers agreed the 20th round of measures.", "en-GB"),
+         entry("OK", "", "de")],
+        "feed", FETCHED, feed_language="en")
+    assert [(a.language, a.declared_language) for a in articles] == [
+        ("ru", "en"), ("uk", "en"), ("en", "en-GB"), ("und", "de")]

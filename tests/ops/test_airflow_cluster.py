@@ -242,7 +242,8 @@ def test_digest_backfill_over_three_days_builds_three_digests(cluster, fixture_s
             "SELECT count(*) FROM current_classifications c JOIN articles a USING (article_id)"
             " WHERE a.title LIKE 'Envoys meet in Geneva%' AND c.theme = 'ceasefire' AND c.label").fetchone()[0]
         ceasefire_on_16th = con.execute(
-            "SELECT articles FROM theme_daily WHERE day = DATE '2026-11-16' AND theme = 'ceasefire'").fetchone()[0]
+            "SELECT articles FROM theme_daily WHERE day = DATE '2026-11-16' AND theme = 'ceasefire'"
+            " AND language = 'all'").fetchone()[0]
     assert geneva_ceasefire == 1
     digest_16th = (cluster.settings.digests_dir / "2026-11-16" / "digest.md").read_text()
     assert f"| Ceasefire | {ceasefire_on_16th} |" in digest_16th

@@ -158,12 +158,14 @@ def test_model_train_promotes_a_model_that_is_not_worse_and_relabels_the_range(t
     shutil.copytree(REPO_ROOT / "models", models, ignore=shutil.ignore_patterns("lexlr-*"))
     shipped = current_version(REPO_ROOT / "models")
     shutil.copytree(REPO_ROOT / "models" / shipped, models / shipped)
-    for name in ("train.jsonl", "events_train.jsonl", "events_dev.jsonl"):  # a tenth of the examples: training
+    for name in ("train.jsonl", "train_ru.jsonl", "train_uk.jsonl", "events_train.jsonl",
+                 "events_dev.jsonl"):  # a tenth of the examples: training
         data = models / "training" / name  # time is not under test here
         data.write_text("".join(data.read_text().splitlines(keepends=True)[::10]))
     card_path = models / shipped / "model_card.json"  # make the current model clearly worse: no labels at all
     card = json.loads(card_path.read_text())
     card["thresholds"] = dict.fromkeys(card["thresholds"], 1.01)
+    card["cyrillic"]["thresholds"] = dict.fromkeys(card["cyrillic"]["thresholds"], 1.01)
     card_path.write_text(json.dumps(card))
     settings = make_settings(tmp_path, [FeedSpec("wire", f"{fixture_server}/rss2_basic.xml")], models_dir=models)
     run_cycle(settings)

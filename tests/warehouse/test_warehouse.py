@@ -179,7 +179,8 @@ def test_warehouse_made_by_the_first_migration_is_upgraded_with_data_intact(tmp_
     con.close()
     with open_warehouse(path) as con:
         versions = con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6, 7]
+        assert con.execute("SELECT language, declared_language FROM articles").fetchall() == [("en", "en")]
         assert con.execute("SELECT count(*) FROM article_actions").fetchone()[0] == 0  # events start with new loads
         assert con.execute("SELECT feed_id, configured_url, error_score, disabled_kind FROM feeds ORDER BY 1"
                            ).fetchall() == [("old", "https://x.example/old", 0.0, "removed"),

@@ -1,0 +1,43 @@
+"""Dictionary forms of Russian and Ukrainian words (simplemma, which ships its dictionaries in its wheel).
+
+Both languages inflect heavily: "перемирие, перемирия, перемирии, перемирием" is one word to a reader and four
+to a bag of words. The Cyrillic model's word block reads `lemmatize_text(text)`: every Cyrillic word replaced by
+its lemma, in lower case; Latin words (NATO, F-16, names) stay as written. Which dictionary: Ukrainian when the
+text has letters only Ukrainian uses (і ї є ґ), Russian when it has letters only Russian uses (ы э ъ ё), else
+Russian first and Ukrainian for words Russian does not know.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[\w'’ʼ-]+")
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]")
+_UKRAINIAN_ONLY = re.compile(r"[іїєґ]")
+_RUSSIAN_ONLY = re.compile(r"[ыэъё]")
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})  # Ukrainian writes its apostrophe three ways
+
+
+def dictionaries(text: str) -> tuple[str, ...]:
+    uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
+    if uk and not ru:
+        return ("uk",)
+    if ru and not uk:
+        return ("ru",)
+    return ("ru", "uk")
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str, languages: tuple[str, ...]) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang=languages).lower()
+
+
+def lemmatize_text(text: str) -> str:
+    """Lower-cased text with each Cyrillic word in its dictionary form (the word block's preprocessor)."""
+    text = text.lower().translate(_APOSTROPHES)
+    languages = dictionaries(text)
+    return _WORD.sub(lambda m: lemma(m.group(0), languages) if _CYRILLIC_WORD.search(m.group(0)) else m.group(0),
+                     text)
