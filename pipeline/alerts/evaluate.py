@@ -1,9 +1,10 @@
 """Rules against the recent rows: pure functions, no I/O. Each alert carries a key that a rerun, a replay or a
 reclassification reproduces exactly, so the ledger can tell it was sent:
 
-- spike rules: `spike:<theme>:<day>`, the spike's publication day for the day rule and the day of the window's
-  last instant for the rolling rule; both measures firing for the same day make one alert. A rule sends at most
-  one spike alert per theme and UTC day.
+- spike rules: `spike:<theme>:<day>`: the spike's publication day for the day rule, and for the rolling rule
+  the publication day that holds most of the window's articles on the theme (so a spike running past midnight
+  is not alerted again at 01:00 as the next day's); both measures on the same day make one alert. A rule sends
+  at most one spike alert per theme and UTC day.
 - event and story rules: `story:<story_id>`. A story keeps its id (an article joins a story already decided,
   never the other way round), and a replay loads the same article ids, so it finds the same stories.
 
@@ -124,13 +125,22 @@ def _ranked_stories(index: Index, articles: list[ArticleRow], theme: str) -> tup
     return [ref for ref, _ in refs], terms
 
 
+def _main_day(index: Index, row: TrendRow) -> date:
+    """The publication day holding most of a rolling window's articles on its theme (the later one on a tie).
+    A spike that runs past midnight is still that day's spike an hour later, not a new one; once the new day
+    holds most of the window, it is the new day's spike."""
+    days = Counter(a.published_at.date() for a in index.articles.values()
+                   if row.start <= a.published_at < row.end and row.theme in index.labels[a.article_id])
+    return max(days, key=lambda d: (days[d], d)) if days else row.day
+
+
 def spike_alerts(rule: Rule, index: Index, names: dict[str, str]) -> list[Alert]:
     watch = rule.spike
     measures = {"day": ("day",), "rolling": ("rolling",), "both": ("day", "rolling")}[watch.measure]
     fired: dict[date, list[TrendRow]] = defaultdict(list)
     for row in index.recent.trends:
         if row.spike and row.theme == watch.theme and row.measure in measures:
-            fired[row.day].append(row)
+            fired[row.day if row.measure == "day" else _main_day(index, row)].append(row)
     name = names.get(watch.theme, watch.theme)
     alerts = []
     for day, rows in sorted(fired.items()):
