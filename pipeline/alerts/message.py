@@ -72,8 +72,9 @@ def _why(alert: Alert, esc: Callable[[str], str]) -> str:
         for m in e["measures"]:
             window = f"day {m['start'][:10]}" if m["measure"] == "day" else f"24 h to {m['end'].replace('T', ' ')}"
             z = f", z {m['z']}" if m["z"] is not None else ", flat history"
+            unit = "days" if m["measure"] == "day" else "windows of 24 h"
             parts.append(f"{window}: {m['articles']} articles vs mean {m['baseline_mean']}, sd {m['baseline_std']} "
-                         f"over {m['baseline_windows']} windows{z}")
+                         f"over {m['baseline_windows']} {unit}{z}")
         terms = ", ".join(f"{t} ({n})" for t, n in e["terms"])
         return "; ".join(parts) + (f"; terms: {esc(terms)}" if terms else "")
     if alert.kind == "event":
