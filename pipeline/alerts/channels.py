@@ -137,6 +137,8 @@ class Deliverer:
                     retry_after = retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC))
             except FeedFetchError as exc:  # the address guard (or DNS): trying again cannot help
                 raise DeliveryError(exc.kind, f"webhook {where}: {str(exc).removeprefix('fetch: ')}") from exc
+            except httpx.InvalidURL as exc:
+                raise DeliveryError("bad_url", f"webhook {where}: {exc}") from exc
             except httpx.TimeoutException as exc:
                 error = DeliveryError("timeout", f"webhook {where}: timed out ({type(exc).__name__})")
             except httpx.HTTPError as exc:

@@ -66,7 +66,7 @@ def check_alerts(settings: Settings, now: datetime | None = None, smtp_conn_id: 
             found = [a for a in alerts if a.rule == rule.name]
             for channel_name in rule.channels if found else []:
                 _deliver_rule(config, rule, channel_name, found, now, ledger, deliverer, counts)
-    for row in ledger.stuck():
+    for row in ledger.stuck() if ledger.path.exists() else []:
         counts["stuck"] += 1
         log.warning("alerts: %s on %s (%s) was claimed at %s and never marked sent: not resent; check whether it "
                     "arrived, then set its state to 'failed' in %s to send it again", row["key"], row["channel"],
@@ -96,10 +96,13 @@ def _deliver_rule(config: AlertsConfig, rule: Rule, channel_name: str, found: li
     keys = [a.key for a in batch]
     try:
         deliverer.deliver(config.channels[channel_name], Message(rule, batch))
-    except DeliveryError as exc:
-        ledger.mark(rule.name, channel_name, keys, None, str(exc))
+    except Exception as exc:  # any error before the channel took it: failed, and tried again by the next check
+        kind = exc.kind if isinstance(exc, DeliveryError) else "unexpected"
+        reason = str(exc) if isinstance(exc, DeliveryError) else f"alerts: {type(exc).__name__}: {exc}"
+        ledger.mark(rule.name, channel_name, keys, None, reason)
         counts["failed"] += len(batch)
-        log.warning("%s", exc, extra={"rule": rule.name, "channel": channel_name, "kind": exc.kind})
+        log.warning("%s", reason, exc_info=kind == "unexpected",
+                    extra={"rule": rule.name, "channel": channel_name, "kind": kind})
         return
     ledger.mark(rule.name, channel_name, keys, utcnow(), None)
     counts["sent"] += len(batch)

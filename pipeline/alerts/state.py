@@ -113,15 +113,19 @@ class Ledger:
         return [dict(zip(("rule", "key", "channel", "title", "claimed_at"), r, strict=True)) for r in rows]
 
     def per_rule(self) -> dict[str, dict]:
-        """Per rule: when it last fired (a message went out), and how many deliveries are sent, failed, stuck."""
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT rule, max(sent_at) FILTER (WHERE state = 'sent'), "
-                "count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE state = 'failed'), "
-                "count(*) FILTER (WHERE state = 'claimed'), "
-                "max(last_error) FILTER (WHERE state = 'failed') FROM alerts_sent GROUP BY rule").fetchall()
-        return {rule: {"last_fired": last, "sent": sent, "failed": failed, "stuck": stuck, "last_error": error}
-                for rule, last, sent, failed, stuck, error in rows}
+        """Per rule: when it last fired (a message went out), its sent, failed and stuck deliveries, and the
+        newest failure's reason."""
+        out: dict[str, dict] = {}
+        for row in self.rows():  # oldest claim first
+            entry = out.setdefault(row["rule"], {"last_fired": None, "sent": 0, "failed": 0, "stuck": 0,
+                                                 "last_error": None})
+            state = row["state"]
+            entry[{"sent": "sent", "failed": "failed", "claimed": "stuck"}[state]] += 1
+            if state == "sent":
+                entry["last_fired"] = max(filter(None, (entry["last_fired"], row["sent_at"])), default=None)
+            elif state == "failed":
+                entry["last_error"] = row["last_error"]
+        return out
 
     def rows(self, rule: str | None = None) -> list[dict]:
         with self._connect() as con:
