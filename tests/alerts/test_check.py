@@ -257,7 +257,7 @@ def test_an_invalid_rule_is_reported_by_name_and_field_while_the_others_fire(set
     problems = [line for line in result.stderr.splitlines() if "typo" in line]
     assert len(problems) == 1 and "rule 'typo' (#2): event.actor: unknown actor 'rusia'" in problems[0]
     counts = json.loads(result.stdout)
-    assert counts["invalid_rules"] == 1 and counts["rules"] == 2 and counts["sent"] >= 4
+    assert counts["invalid_rules"] == 1 and counts["rules"] == 2 and counts["sent"] >= 3
     assert {b["rule"] for b in webhook.bodies()} == {"ceasefire-spike", "russia-agrees"}
 
     listed = newsmon(settings, "alerts", "list", "--format", "json")

@@ -31,7 +31,8 @@ def webhook():
 
 @pytest.mark.airflow
 def test_news_alerts_runs_under_airflow_after_an_ingest_and_a_rerun_sends_nothing(tmp_path, webhook, smtp_sink):
-    build_demo_feeds(tmp_path / "feeds", today_midnight())
+    anchor = today_midnight()
+    build_demo_feeds(tmp_path / "feeds", anchor)
     with serve_directory(tmp_path / "feeds") as base_url:
         settings = make_settings(tmp_path, demo_feeds(base_url), run_workers=1)
         run_cycle(settings)  # the ingest
@@ -52,7 +53,7 @@ def test_news_alerts_runs_under_airflow_after_an_ingest_and_a_rerun_sends_nothin
 
     assert {b["rule"] for b in webhook.bodies()} == {"ceasefire-spike", "russia-agrees"}
     spike_keys = {a["key"] for a in webhook.bodies("ceasefire-spike")[0]["alerts"]}
-    assert f"spike:ceasefire:{(today_midnight() - timedelta(days=1)).date()}" in spike_keys
+    assert f"spike:ceasefire:{(anchor - timedelta(days=1)).date()}" in spike_keys
     assert len(webhook.bodies("russia-agrees")[0]["alerts"]) == 2
     assert len(smtp_sink.received) == 2  # through the Airflow connection, not NEWSMON_SMTP_HOST
     assert {e.mail_from for e in smtp_sink.received} == {"alerts@newsmon.test"}
