@@ -20,6 +20,9 @@ app = typer.Typer(help="newsmon: monitor news feeds for peace-talk themes of the
                   no_args_is_help=True, pretty_exceptions_enable=False)
 feeds_app = typer.Typer(help="Manage the feed registry (warehouse table `feeds`).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+alerts_app = typer.Typer(help="Alerts: the rules and channels of alerts.yaml, checked after every load.",
+                         no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 
 
 class OutputFormat(StrEnum):
@@ -333,6 +336,55 @@ def failures(limit: int = typer.Option(20, help="how many of the newest records"
 
     columns, rows = read_failures(load_settings(), limit)
     print_rows(columns, rows, fmt, width=200)
+
+
+@alerts_app.command("check")
+def alerts_check(as_json: bool = typer.Option(False, "--json", help="print the counts as one JSON object")):
+    """Run the rules on the last 48 hours and send what is new (what the news_alerts DAG does after each load).
+    Exit 1 when a rule is invalid or a delivery failed; the other rules run all the same."""
+    from pipeline.alerts.check import check_alerts
+
+    try:
+        counts = check_alerts(load_settings())
+    except NewsmonError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        typer.echo(f"alerts: {counts['alerts']} found; {counts['sent']} sent in {counts['messages']} message(s), "
+                   f"{counts['failed']} failed, {counts['already_sent']} already sent, {counts['held']} held "
+                   f"(quiet), {counts['stuck']} stuck; rules: {counts['rules']} valid, "
+                   f"{counts['invalid_rules']} invalid")
+    if counts["invalid_rules"] or counts["failed"]:
+        raise typer.Exit(1)
+
+
+@alerts_app.command("test")
+def alerts_test(rule: str = typer.Argument(..., help="the rule's name in alerts.yaml")):
+    """Send a sample of RULE through its channels (its newest real alert if it has one, marked TEST); nothing
+    is recorded as sent."""
+    from pipeline.alerts.check import send_test
+
+    try:
+        results = send_test(load_settings(), rule)
+    except NewsmonError as exc:
+        fail(str(exc))
+    for channel, result in results.items():
+        typer.echo(f"{channel}: {result}")
+    if any(result != "sent" for result in results.values()):
+        raise typer.Exit(1)
+
+
+@alerts_app.command("list")
+def alerts_list(fmt: OutputFormat = typer.Option(OutputFormat.table, "--format")):
+    """Every rule, what it watches, its channels and when it last fired; invalid rules with their error."""
+    from pipeline.alerts.check import list_rules
+
+    try:
+        columns, rows = list_rules(load_settings())
+    except NewsmonError as exc:
+        fail(str(exc))
+    print_rows(columns, rows, fmt, width=220)
 
 
 @app.command()

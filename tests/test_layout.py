@@ -13,7 +13,7 @@ from pipeline.core.config import REPO_ROOT
 PACKAGE = REPO_ROOT / "pipeline"
 # Lowest first. The warehouse is the store every stage reads or writes, so it sits low (a storage layer); the
 # ingest cycle conducts fetch -> classify -> load, so it sits above classify and the warehouse.
-LAYERS = ["core", "warehouse", "classify", "feeds", "ingest", "digest", "ops", "cli"]
+LAYERS = ["core", "warehouse", "classify", "feeds", "ingest", "digest", "alerts", "ops", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -72,10 +72,17 @@ FROM feeds f
 LEFT JOIN recent r USING (feed_id)
 GROUP BY ALL;
 
+-- The spike rule, in one place: at least 3 articles, at least 7 days of history, and z >= 2 (or any rise over
+-- a flat history, where the standard deviation is 0). theme_trends applies it per publication day and
+-- theme_window_trends per window of 24 hours.
+CREATE OR REPLACE MACRO spike_rule(articles, baseline_mean, baseline_std, baseline_days) AS
+    coalesce(articles >= 3 AND baseline_days >= 7
+             AND ((articles - baseline_mean) / nullif(baseline_std, 0) >= 2
+                  OR (baseline_std = 0 AND articles > baseline_mean)), false);
+
 -- Each theme, language and day against the previous 14 calendar days (days with no articles at all in that
--- language are absent); language = 'all' is the overall trend, the one the digest and alerts use.
--- Spike rule: at least 3 articles, at least 7 days of history, and z >= 2 (or any rise over a flat
--- history, where the standard deviation is 0).
+-- language are absent), with the spike rule above; language = 'all' is the overall trend, the one the digest
+-- and alerts use.
 CREATE OR REPLACE VIEW theme_trends AS
 WITH history AS (
     SELECT day, theme, language, articles, share_of_all, outlets,
@@ -91,10 +98,53 @@ SELECT day, theme, language, articles, share_of_all, outlets,
        round(baseline_std, 3) AS baseline_std,
        baseline_days,
        round((articles - baseline_mean) / nullif(baseline_std, 0), 3) AS z,
-       coalesce(articles >= 3 AND baseline_days >= 7
-                AND ((articles - baseline_mean) / nullif(baseline_std, 0) >= 2
-                     OR (baseline_std = 0 AND articles > baseline_mean)), false) AS spike
+       spike_rule(articles, baseline_mean, baseline_std, baseline_days) AS spike
 FROM history;
+
+-- theme_trends over the 24 hours before `window_end` instead of a calendar day (the alerts' rolling rule):
+-- per theme, the articles published in [window_end - 24 h, window_end) against the 14 windows of 24 hours
+-- before it, counted as theme_daily counts a day (current labels, by publication time; a window with no
+-- articles at all is absent from the baseline), with the same spike rule. A parameter, not now(): the same
+-- window_end gives the same answer however late it is asked.
+--   SELECT * FROM theme_window_trends(TIMESTAMP '2026-11-16 12:00') WHERE spike
+CREATE OR REPLACE MACRO theme_window_trends(window_end) AS TABLE
+WITH recent AS (  -- back 0: the last 24 hours; 1..14: the windows before it
+    SELECT article_id,
+           CAST(floor((epoch_us(CAST(window_end AS TIMESTAMP)) - epoch_us(published_at)) / 86400e6) AS BIGINT)
+               AS back
+    FROM articles
+    WHERE published_at >= CAST(window_end AS TIMESTAMP) - INTERVAL 15 DAY
+      AND published_at < CAST(window_end AS TIMESTAMP)
+),
+windows AS (SELECT DISTINCT back FROM recent),
+themes AS (SELECT DISTINCT theme FROM current_classifications),
+labelled AS (
+    SELECT r.back, c.theme, count(*) AS articles, count(DISTINCT a.feed_id) AS outlets
+    FROM recent r JOIN current_classifications c USING (article_id) JOIN articles a USING (article_id)
+    WHERE c.label GROUP BY ALL
+),
+grid AS (
+    SELECT w.back, t.theme, coalesce(l.articles, 0) AS articles, coalesce(l.outlets, 0) AS outlets
+    FROM windows w CROSS JOIN themes t LEFT JOIN labelled l ON l.back = w.back AND l.theme = t.theme
+),
+history AS (
+    SELECT theme, avg(articles) AS baseline_mean, stddev_samp(articles) AS baseline_std,
+           count(*) AS baseline_days
+    FROM grid WHERE back BETWEEN 1 AND 14 GROUP BY theme
+)
+SELECT t.theme,
+       CAST(window_end AS TIMESTAMP) - INTERVAL 24 HOUR AS window_start,
+       CAST(window_end AS TIMESTAMP) AS window_end,
+       coalesce(g.articles, 0) AS articles,
+       coalesce(g.outlets, 0) AS outlets,
+       round(h.baseline_mean, 3) AS baseline_mean,
+       round(h.baseline_std, 3) AS baseline_std,
+       coalesce(h.baseline_days, 0) AS baseline_days,
+       round((coalesce(g.articles, 0) - h.baseline_mean) / nullif(h.baseline_std, 0), 3) AS z,
+       spike_rule(coalesce(g.articles, 0), h.baseline_mean, h.baseline_std, coalesce(h.baseline_days, 0)) AS spike
+FROM themes t
+LEFT JOIN grid g ON g.theme = t.theme AND g.back = 0
+LEFT JOIN history h ON h.theme = t.theme;
 
 -- One row per story (articles grouped by `articles.story_id`, see pipeline/stories.py): its headline (the
 -- earliest article's), when it was first published and first seen, how many articles and outlets carried

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     # task-failure alerts (Airflow callbacks) go through the SMTP server above; no alert_emails: record only
     alert_emails: list[str] = Field(default_factory=list, description="who is mailed when a task fails for good")
 
+    # alerts (pipeline/alerts): rules and channels in alerts.yaml; e-mail goes through the SMTP settings above,
+    # webhooks through the fetcher's address guard (allow_private_networks, allowed_addresses)
+    alerts_file: Path | None = Field(default=None, description="None: alerts.yaml beside the feeds file")
+    alerts_lookback_h: float = Field(default=48.0, gt=0, description="rules look at articles first seen this recently")
+    alerts_webhook_timeout_s: float = Field(default=10.0, gt=0, description="per webhook attempt")
+    alerts_webhook_attempts: int = Field(default=3, ge=1, description="tries per webhook delivery in one check")
+    alerts_retry_backoff_s: float = Field(default=2.0, ge=0, description="first wait between tries, doubled each time")
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
@@ -138,6 +146,15 @@ class Settings(BaseSettings):
     def failures_log(self) -> Path:
         """One JSON line per failed task attempt, written by the Airflow failure callbacks on any worker."""
         return self.home / "failures" / "task_failures.jsonl"
+
+    @cached_property
+    def alerts_path(self) -> Path:
+        return self.alerts_file or self.feeds_file.parent / "alerts.yaml"
+
+    @cached_property
+    def alerts_dir(self) -> Path:
+        """The alerts' own state (the sent-ledger): never the warehouse, which has one writer."""
+        return self.home / "alerts"
 
     @cached_property
     def airflow_home(self) -> Path:

@@ -38,6 +38,11 @@ def _base(settings: Settings) -> str:
     return settings.digests_dir.resolve().as_uri() + "/"
 
 
+def digest_url(settings: Settings, day: str) -> str:
+    """Where a reader finds the digest of `day` (YYYY-MM-DD): the feed's links, and the alerts'."""
+    return f"{_base(settings)}{day}/digest.html"
+
+
 def feed_entries(settings: Settings) -> list[dict]:
     """The newest `digest_feed_entries` digests, newest first (one per day directory)."""
     entries = []
@@ -73,7 +78,7 @@ def write_feed(settings: Settings) -> Path:
             fe.id(uuid.uuid5(feed_uuid, entry["day"]).urn)
             fe.title(entry["subject"])
             fe.updated(datetime.fromisoformat(entry["updated"]))
-            fe.link(href=f"{base}{entry['day']}/digest.html", rel="alternate", type="text/html")
+            fe.link(href=digest_url(settings, entry["day"]), rel="alternate", type="text/html")
             fe.summary(entry["summary"])
             fe.content(entry["content_html"], type="html")
         path = directory / FEED_FILE

@@ -36,6 +36,7 @@ seen AS (
            CASE WHEN a.published_at < f.added_at THEN a.published_at ELSE a.first_seen_at END AS seen_at
     FROM articles a LEFT JOIN feeds f USING (feed_id)
 )"""
+SEEN_CTE = _SEEN_CTE  # the same place in time for the alerts (pipeline.alerts), so both agree on "seen when"
 
 
 @dataclass

@@ -51,6 +51,8 @@ for dag_id, dag in bag.dags.items():
     report[dag_id] = {{
         "max_active_runs": dag.max_active_runs, "catchup": dag.catchup, "tags": sorted(dag.tags),
         "doc": bool(dag.doc_md), "schedule": str(getattr(dag.timetable, "expression", "")),
+        "timetable": type(dag.timetable).__name__,
+        "assets": [a.name for a in getattr(getattr(dag.timetable, "asset_condition", None), "objects", [])],
         "tasks": {{t.task_id: {{
             "owner": t.owner, "retries": t.retries, "backoff": float(t.retry_exponential_backoff),
             "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
@@ -61,7 +63,7 @@ for dag_id, dag in bag.dags.items():
 print(json.dumps(report))
 """)
     report = json.loads(out)
-    assert set(report) == {"news_ingest", "news_digest", "model_train", "warehouse_maintenance"}
+    assert set(report) == {"news_ingest", "news_digest", "model_train", "warehouse_maintenance", "news_alerts"}
     for dag_id, dag in report.items():
         assert dag["max_active_runs"] == 1 and dag["catchup"] is False and "newsmon" in dag["tags"] and dag["doc"]
         for task_id, task in dag["tasks"].items():
@@ -79,6 +81,9 @@ print(json.dumps(report))
     assert report["news_digest"]["schedule"] == "30 0 * * *"
     assert report["warehouse_maintenance"]["schedule"] == "0 3 * * *"
     assert report["model_train"]["schedule"] == ""  # manual
+    alerts = report["news_alerts"]  # after every load: scheduled on the Asset the load task updates
+    assert alerts["timetable"] == "AssetTriggeredTimetable" and alerts["assets"] == ["newsmon_warehouse"]
+    assert alerts["tasks"]["check"]["queue"] == "warehouse" and alerts["tasks"]["check"]["pool"] != "warehouse"
     for dag_id, writers in (("model_train", ("promote", "relabel")),
                             ("warehouse_maintenance", ("checkpoint", "backup", "export"))):
         for writer in writers:
