@@ -20,6 +20,7 @@ from conftest import make_settings
 from receivers import WebhookReceiver, build_demo_feeds, today_midnight
 
 from pipeline.alerts.check import check_alerts, ledger_for
+from pipeline.classify.model import current_version
 from pipeline.core.config import Settings
 from pipeline.ingest.cycle import replay, run_cycle
 from pipeline.ops.demo import demo_feeds
@@ -43,7 +44,10 @@ def loaded(tmp_path_factory, anchor) -> Settings:
     root = tmp_path_factory.mktemp("alerts-demo")
     build_demo_feeds(root / "feeds", anchor)
     with serve_directory(root / "feeds") as base_url:
-        settings = make_settings(root, demo_feeds(base_url), run_workers=1)
+        # The English outlets: the counts below are theirs (the Russian and Ukrainian demo outlets add stories
+        # of their own, which tests/digest and tests/warehouse cover).
+        english = [feed for feed in demo_feeds(base_url) if feed.language not in ("ru", "uk")]
+        settings = make_settings(root, english, run_workers=1)
         run_cycle(settings)
     return settings
 
@@ -151,7 +155,9 @@ def test_a_replay_and_a_reclassification_send_nothing_again(settings, webhook, a
     fetch_days = sorted(date.fromisoformat(p.name) for p in settings.raw_dir.iterdir())
     replayed = replay(settings, fetch_days[0], fetch_days[-1])
     assert replayed["raw_bodies"] > 0 and replayed["articles_new"] == 0
-    relabelled = reclassify(settings, "lexlr-02d94daa24", (anchor - timedelta(days=4)).date(), anchor.date())
+    other = next(card.parent.name for card in sorted(settings.models_dir.glob("*/model_card.json"))
+                 if card.parent.name != current_version(settings.models_dir))
+    relabelled = reclassify(settings, other, (anchor - timedelta(days=4)).date(), anchor.date())
     assert relabelled["articles_classified"] > 0
 
     second = check_alerts(settings, now=anchor)

@@ -98,7 +98,7 @@ def test_newsmon_sql_answers_while_a_100k_article_load_runs(tmp_path):
     staged = [{"articles_path": articles_path, "fetches_path": fetches_path,
                "model_version": current_version(REPO_ROOT / "models")}]
     loader = subprocess.Popen([sys.executable, "-c", LOADER, str(settings.home), json.dumps(staged)],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert loader.stdout.readline().strip() == "loading"
     env = {**os.environ, "NEWSMON_HOME": str(settings.home)}
     answers = []
@@ -108,7 +108,8 @@ def test_newsmon_sql_answers_while_a_100k_article_load_runs(tmp_path):
                                 capture_output=True, text=True, env=env, timeout=60)
         answers.append((time.monotonic() - t0, time.time(), result.returncode, result.stdout, result.stderr))
     loaded = loader.stdout.readline().split()
-    assert loader.wait() == 0 and loaded[0] == "loaded" and loaded[2] == "100000"
+    assert loader.wait() == 0 and loaded[:1] == ["loaded"], loader.stderr.read()[-3000:]
+    assert loaded[2] == "100000"
     during = [a for a in answers if a[1] < float(loaded[1])]
     assert during, "no query finished while the load ran"
     seen = []
