@@ -113,6 +113,16 @@ def build_pipeline(spec: dict, params: dict, seed: int) -> Pipeline:
     return Pipeline([("features", features), ("clf", OneVsRestClassifier(calibrated))])
 
 
+def fit_pipeline(texts: list[str], labels: np.ndarray, spec: dict, params: dict, seed: int) -> Pipeline:
+    """The final model on the whole training split, its word vocabularies compacted for saving."""
+    pipeline = build_pipeline(spec, params, seed)
+    pipeline.fit(texts, with_gate_column(labels))
+    for _, block in pipeline.named_steps["features"].transformer_list:
+        if isinstance(block, TfidfVectorizer):
+            compact_for_saving(block)
+    return pipeline
+
+
 def label_matrix(records: list[dict], themes: list[str]) -> np.ndarray:
     return np.array([[int(t in r["labels"]) for t in themes] for r in records])
 
@@ -240,12 +250,8 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
         probabilities = stack.fit_out_of_fold(texts, with_gate_column(labels), probabilities, folds)
     thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
     progress(step, 1, 5)
-    pipeline = build_pipeline(spec, params, seed)
-    pipeline.fit(texts, with_gate_column(labels))
+    pipeline = fit_pipeline(texts, labels, spec, params, seed)
     progress(step, 2, 5)
-    for _, step in pipeline.named_steps["features"].transformer_list:
-        if isinstance(step, TfidfVectorizer):
-            compact_for_saving(step)
 
     card = {
         "model_version": version,
@@ -358,11 +364,7 @@ def fit_cyrillic(paths: list[Path], spec: dict, themes: list[str], params: dict,
     folds = KFold(n_splits=params["threshold_folds"], shuffle=True, random_state=seed)
     probabilities = out_of_fold_probabilities(texts, labels, spec, params, seed, folds)
     thresholds, gate, cv_report = cross_validated_thresholds(probabilities, labels, themes, params)
-    pipeline = build_pipeline(spec, params, seed)
-    pipeline.fit(texts, with_gate_column(labels))
-    for _, block in pipeline.named_steps["features"].transformer_list:
-        if isinstance(block, TfidfVectorizer):
-            compact_for_saving(block)
+    pipeline = fit_pipeline(texts, labels, spec, params, seed)
     section = {
         "file": CYRILLIC_FILE,
         "family": "word TF-IDF over lemmas (simplemma), character n-grams and lexicon features -> calibrated"
