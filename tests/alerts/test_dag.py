@@ -54,7 +54,12 @@ def test_news_alerts_runs_under_airflow_after_an_ingest_and_a_rerun_sends_nothin
     assert {b["rule"] for b in webhook.bodies()} == {"ceasefire-spike", "russia-agrees"}
     spike_keys = {a["key"] for a in webhook.bodies("ceasefire-spike")[0]["alerts"]}
     assert f"spike:ceasefire:{(anchor - timedelta(days=1)).date()}" in spike_keys
-    assert len(webhook.bodies("russia-agrees")[0]["alerts"]) == 2
+    # The check's 48 hours end at the real clock: a run after midnight also reaches the Russian-language outlet's
+    # "Russia agreed" story two days before the anchor. The day before the anchor holds the two English ones.
+    agreed = webhook.bodies("russia-agrees")[0]["alerts"]
+    day_before = [a for a in agreed if a["day"] == (anchor - timedelta(days=1)).date().isoformat()]
+    assert len(day_before) == 2 and {a["day"] for a in agreed} <= {a["day"] for a in day_before} | {
+        (anchor - timedelta(days=2)).date().isoformat()}
     assert len(smtp_sink.received) == 2  # through the Airflow connection, not NEWSMON_SMTP_HOST
     assert {e.mail_from for e in smtp_sink.received} == {"alerts@newsmon.test"}
     subjects = {email.message_from_bytes(e.original_content, policy=policy.default)["Subject"].split(":")[1].strip()
