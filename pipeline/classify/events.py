@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from pipeline.classify.fastpath.dictvec import transform_numeric
+from pipeline.classify.fastpath.dictvec import SharedRows
 from pipeline.core.errors import ModelError
 
 ACTORS_FILE = "actors.yaml"
@@ -35,7 +35,7 @@ UNTELLING_WORDS = frozenset("says said say told tells according leader president
                             " spokesman spokeswoman government sources source".split())
 
 _TOKEN = re.compile(r"\w+(?:[.'’\-]\w+)*")
-_POSSESSIVE = re.compile(r"['’]s$|['’]$")
+_POSSESSIVES = ("'s", "’s")  # a token never ends in an apostrophe (_TOKEN ends on a word character)
 # The headline ends at the first sentence end not right after a capital (U.S. envoy, a NATO.-style acronym).
 _HEADLINE_END = re.compile(r"(?<![A-Z])[.?!:]\s")
 _STOP = frozenset("""a an the of to in on for with at by from and or but as is are was were be been has have had
@@ -79,14 +79,14 @@ _CUE_LENGTHS = sorted(_CUES_BY_LENGTH, reverse=True)
 
 
 _CUE_MEMO: dict[str, tuple[str, ...]] = {}
-CUE_MEMO_LIMIT = 200_000
+MEMO_LIMIT = 200_000
 
 
 def cues_of(word: str) -> tuple[str, ...]:
     """The actions a lower-cased word signals (by its longest matching stem); remembered per word."""
     found = _CUE_MEMO.get(word)
     if found is None:
-        if len(_CUE_MEMO) >= CUE_MEMO_LIMIT:
+        if len(_CUE_MEMO) >= MEMO_LIMIT:
             _CUE_MEMO.clear()
         found = _CUE_MEMO[word] = _cues_of(word)
     return found
@@ -131,6 +131,7 @@ class Gazetteer:
                 index = self._cased if cased else self._prefix if prefix else self._exact
                 index.setdefault(first, []).append((parts[1:], actor))
         self._prefix_lengths = sorted({len(k) for k in self._prefix}, reverse=True)
+        self._memo: dict[str, list[tuple]] = {}  # token -> the aliases that may start at it
 
     def mentions(self, tokens: list[str], lowered: list[str]) -> list[Mention]:
         found, i, n = [], 0, len(tokens)
@@ -148,7 +149,15 @@ class Gazetteer:
                 i += 1
         return found
 
-    def _starting_at(self, token: str, low: str):
+    def _starting_at(self, token: str, low: str) -> list[tuple]:
+        hits = self._memo.get(token)
+        if hits is None:
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            hits = self._memo[token] = self._aliases_starting_at(token, low)
+        return hits
+
+    def _aliases_starting_at(self, token: str, low: str) -> list[tuple]:
         hits = self._exact.get(low, []) + self._cased.get(token, [])
         for length in self._prefix_lengths:
             if len(low) >= length and low[:length] in self._prefix:
@@ -191,20 +200,31 @@ class Reading:
     head_end: int  # tokens [0, head_end) are the headline
     mentions: list[Mention]
     order: list[str] = field(default_factory=list)  # actors by first mention
+    _by_actor: dict = field(default_factory=dict, repr=False)
 
     def of(self, actor: str) -> list[Mention]:
         return [m for m in self.mentions if m.actor == actor]
+
+    def actor_features(self, actor: str) -> tuple[dict[str, float], dict[str, float]]:
+        found = self._by_actor.get(actor)
+        if found is None:
+            found = self._by_actor[actor] = actor_features(self, actor)
+        return found
 
 
 def read_text(text: str, gazetteer: Gazetteer) -> Reading:
     cut = _HEADLINE_END.search(text)
     head, rest = (text[:cut.start()], text[cut.end():]) if cut else (text, "")
-    head_tokens = [_POSSESSIVE.sub("", t) for t in _TOKEN.findall(head)]
-    tokens = head_tokens + [_POSSESSIVE.sub("", t) for t in _TOKEN.findall(rest)]
+    head_tokens = [_without_possessive(t) for t in _TOKEN.findall(head)]
+    tokens = head_tokens + [_without_possessive(t) for t in _TOKEN.findall(rest)]
     lowered = [t.lower() for t in tokens]
     mentions = gazetteer.mentions(tokens, lowered)
     order = list(dict.fromkeys(m.actor for m in mentions))
     return Reading(tokens, lowered, len(head_tokens), mentions, order)
+
+
+def _without_possessive(token: str) -> str:
+    return token[:-2] if token[-2:] in _POSSESSIVES else token
 
 
 def _words(reading: Reading, start: int, end: int) -> list[str]:
@@ -226,7 +246,18 @@ def _spans(reading: Reading, actor: str) -> list[tuple[int, int, str]]:
 
 def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, float]:
     """What the pair and action models read about one (actor, theme) candidate."""
-    f: dict[str, float] = {f"a={actor}": 1.0, f"t={theme}": 1.0, f"at={actor}|{theme}": 1.0}
+    plain, themed = reading.actor_features(actor)
+    f = {f"t={theme}": 1.0, f"at={actor}|{theme}": 1.0, **plain}
+    for key, value in themed.items():
+        f[f"{key}|{theme}"] = value
+    return f
+
+
+def actor_features(reading: Reading, actor: str) -> tuple[dict[str, float], dict[str, float]]:
+    """A candidate's features that do not depend on its theme, and those read once per theme (the key gets
+    "|theme" appended), so an actor's words are read once however many themes the article has."""
+    f: dict[str, float] = {f"a={actor}": 1.0}
+    themed: dict[str, float] = {}
     head = reading.head_end
     f[f"n_actors={min(len(reading.order), 3)}"] = 1.0
     in_head = {m.actor for m in reading.mentions if m.start < head}
@@ -241,15 +272,14 @@ def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, fl
         first = mentions[0]
         rank = reading.order.index(actor)
         f[f"rank={min(rank, 2)}"] = 1.0
-        f[f"rank={min(rank, 2)}|{theme}"] = 1.0
-        f["in_head"] = float(actor in in_head)
-        f[f"in_head|{theme}"] = float(actor in in_head)
+        themed[f"rank={min(rank, 2)}"] = 1.0
+        f["in_head"] = themed["in_head"] = float(actor in in_head)
         f["head_first"] = float(first.start < head and not any(m.start < first.start for m in reading.mentions))
         f[f"mentions={min(len(mentions), 3)}"] = 1.0
         after_start, after_end, _ = spans[0]  # the words right after the first mention: usually the actor's verb
         for k, w in enumerate(_words(reading, after_start, min(after_start + 3, after_end))[:2]):
             f[f"R{k + 1}:{w[:5]}"] = 1.0
-            f[f"R{k + 1}:{w[:5]}|{theme}"] = 1.0
+            themed[f"R{k + 1}:{w[:5]}"] = 1.0
     first_cue = True
     for start, end, side in spans:
         zone = "h" if start < head else "s"
@@ -261,7 +291,7 @@ def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, fl
             cues = cues_of(w)
             for action in cues:
                 f[f"cue{side}:{action}"] = 1.0
-                f[f"cue{side}:{action}|{theme}"] = 1.0
+                themed[f"cue{side}:{action}"] = 1.0
                 if side == "R" and first_cue:
                     f[f"cue1:{action}"] = 1.0
             if side == "R" and cues:
@@ -270,7 +300,7 @@ def candidate_features(reading: Reading, actor: str, theme: str) -> dict[str, fl
         f[f"H5:{w[:5]}"] = 1.0
         for action in cues_of(w):
             f[f"cueH:{action}"] = 1.0
-    return f
+    return f, themed
 
 
 def window_words(reading: Reading, actor: str) -> list[tuple[str, str]]:
@@ -313,15 +343,14 @@ class EventCoder:
         clf = action_model.named_steps["clf"]
         self._actions = [str(c) for c in clf.classes_]
         self._action_coef = clf.coef_
-        self._pair_vocabulary = pair_model.named_steps["vec"].vocabulary_
+        self._rows = SharedRows([pair_model.named_steps["vec"].vocabulary_, self._vocabulary])
         self._pair_clf = pair_model.named_steps["clf"]
         self._action_clf = clf
 
     def _probabilities(self, rows: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
         """P(event) and P(action) per candidate: the Pipelines' predict_proba, with the dicts vectorized by the
         fast path (fastpath.dictvec, equal to DictVectorizer.transform for numeric rows)."""
-        pair_x = transform_numeric(self._pair_vocabulary, len(self._pair_vocabulary), rows)
-        action_x = transform_numeric(self._vocabulary, len(self._vocabulary), rows)
+        pair_x, action_x = self._rows.transform(rows)
         return self._pair_clf.predict_proba(pair_x)[:, 1], self._action_clf.predict_proba(action_x)
 
     def candidates(self, text: str, themes: Iterable[str]) -> tuple[Reading, list[tuple[str, str]]]:

@@ -10,9 +10,7 @@ Russian first and Ukrainian for words Russian does not know.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-_WORD = re.compile(r"[\w'’ʼ-]+")
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]")
 _UKRAINIAN_ONLY = re.compile(r"[іїєґ]")
 _RUSSIAN_ONLY = re.compile(r"[ыэъё]")
@@ -28,16 +26,29 @@ def dictionaries(text: str) -> tuple[str, ...]:
     return ("ru", "uk")
 
 
-@lru_cache(maxsize=200_000)
 def lemma(word: str, languages: tuple[str, ...]) -> str:
     import simplemma
 
     return simplemma.lemmatize(word, lang=languages).lower()
 
 
+_WORD_SPLIT = re.compile(r"([\w'’ʼ-]+)")
+_LEMMA_MEMO: dict[tuple[str, ...], dict[str, str]] = {}
+MEMO_LIMIT = 200_000
+
+
 def lemmatize_text(text: str) -> str:
     """Lower-cased text with each Cyrillic word in its dictionary form (the word block's preprocessor)."""
     text = text.lower().translate(_APOSTROPHES)
     languages = dictionaries(text)
-    return _WORD.sub(lambda m: lemma(m.group(0), languages) if _CYRILLIC_WORD.search(m.group(0)) else m.group(0),
-                     text)
+    memo = _LEMMA_MEMO.setdefault(languages, {})
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    parts = _WORD_SPLIT.split(text)  # text between words at even places, words at odd ones
+    for i in range(1, len(parts), 2):
+        word = parts[i]
+        found = memo.get(word)
+        if found is None:
+            found = memo[word] = lemma(word, languages) if _CYRILLIC_WORD.search(word) else word
+        parts[i] = found
+    return "".join(parts)
