@@ -18,7 +18,7 @@ from pipeline.core.config import Settings
 from pipeline.core.progress import Progress, silent
 from pipeline.warehouse.load import register_model
 from pipeline.warehouse.readpath import refresh
-from pipeline.warehouse.store import open_warehouse
+from pipeline.warehouse.store import open_warehouse, transaction
 
 log = logging.getLogger("newsmon.reclassify")
 
@@ -70,20 +70,16 @@ def reclassify(settings: Settings, version: str, date_from: date, date_to: date,
             "SELECT count(*) FROM articles WHERE published_at >= ? AND published_at < ?", [start, end]
         ).fetchone()[0]
         reader = con.cursor()  # streams the work list while `con` writes: memory stays at one chunk
-        con.execute("BEGIN TRANSACTION")
         try:
-            register_model(con, classifier.card)
-            params = {"start": start, "end": end, "version": classifier.version}
-            todo = con.execute(f"SELECT count(*) FROM ({_TODO_SQL})", params).fetchall()[0][0]
-            progress("reclassify (articles)", 0, todo)
-            batches = reader.sql(_TODO_SQL, params=params).to_arrow_reader(chunk)
-            for batch in batches:
-                _write_chunk(con, classifier, batch.to_pylist(), classified_at, counts)
-                progress("reclassify (articles)", counts["articles_classified"], todo)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            with transaction(con):
+                register_model(con, classifier.card)
+                params = {"start": start, "end": end, "version": classifier.version}
+                todo = con.execute(f"SELECT count(*) FROM ({_TODO_SQL})", params).fetchall()[0][0]
+                progress("reclassify (articles)", 0, todo)
+                batches = reader.sql(_TODO_SQL, params=params).to_arrow_reader(chunk)
+                for batch in batches:
+                    _write_chunk(con, classifier, batch.to_pylist(), classified_at, counts)
+                    progress("reclassify (articles)", counts["articles_classified"], todo)
         finally:
             reader.close()
         counts |= refresh(con, settings.home)
@@ -140,11 +136,10 @@ def detect_stored_languages(settings: Settings, chunk: int = RECLASSIFY_CHUNK, p
     with open_warehouse(settings.warehouse_path) as con:
         total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
         rows = con.execute("SELECT article_id, title, summary, declared_language, language FROM articles "
-                           "ORDER BY article_id").fetchall()  # ids and short text: a few hundred bytes each
+                           "ORDER BY article_id")  # read a chunk at a time: memory stays at one chunk
         changes = []
         progress("detect languages (articles)", 0, total)
-        for start in range(0, len(rows), chunk):
-            part = rows[start:start + chunk]
+        while part := rows.fetchmany(chunk):
             found = detect_languages([(title, summary, declared) for _, title, summary, declared, _ in part])
             for (article_id, *_, old), detected in zip(part, found, strict=True):
                 counts["languages"][detected.language] = counts["languages"].get(detected.language, 0) + 1
@@ -156,16 +151,12 @@ def detect_stored_languages(settings: Settings, chunk: int = RECLASSIFY_CHUNK, p
         if changes:
             con.register("detected_languages", pa.Table.from_pylist(
                 changes, schema=pa.schema([("article_id", pa.string()), ("language", pa.string())])))
-            con.execute("BEGIN TRANSACTION")
             try:
-                con.execute("INSERT INTO read_pending SELECT DISTINCT 'articles', CAST(published_at AS DATE) "
-                            "FROM articles SEMI JOIN detected_languages USING (article_id)")
-                con.execute("UPDATE articles SET language = d.language FROM detected_languages d "
-                            "WHERE articles.article_id = d.article_id")
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+                with transaction(con):
+                    con.execute("INSERT INTO read_pending SELECT DISTINCT 'articles', CAST(published_at AS DATE) "
+                                "FROM articles SEMI JOIN detected_languages USING (article_id)")
+                    con.execute("UPDATE articles SET language = d.language FROM detected_languages d "
+                                "WHERE articles.article_id = d.article_id")
             finally:
                 con.unregister("detected_languages")
             counts |= refresh(con, settings.home)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline import __version__
+from pipeline.warehouse.store import transaction
 
 
 def register_model(con, card: dict) -> None:
@@ -49,14 +50,8 @@ def load_staged(
     Duplicates inside the batch are removed before any upsert (DuckDB keeps only one of two rows with
     the same key in one statement, silently). Feed state only moves for fetch rows not loaded before.
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
-        counts = _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return counts
+    with transaction(con):
+        return _load_in_transaction(con, run_id, article_files, fetch_files, started_at, policy)
 
 
 # Only `articles` has a key; the other tables get rows derived from new_articles / changed_articles, which

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.core.errors import WarehouseError
-from pipeline.warehouse.store import LOCK_WAIT_S, VIEWS_FILE, open_readonly
+from pipeline.warehouse.store import LOCK_WAIT_S, VIEWS_FILE, open_readonly, transaction
 
 READ_DB = "newsmon.duckdb"
 PARQUET_DIR = "parquet"
@@ -109,15 +109,10 @@ def refresh(con, home: Path) -> dict:
         days = [day for name, day in pending if name == table]
         if days:
             _write_days(con, root, table, days)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if pending:
             con.execute("DELETE FROM read_pending")  # the single writer: nothing marked since the read above
         con.execute("UPDATE runs SET read_refreshed_at = now()::TIMESTAMP WHERE read_refreshed_at IS NULL")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     # After the marks are cleared, so `runs` on the read path shows when its loads became visible; a crash
     # here leaves only these small files behind, and every refresh writes them again.
     for table in WHOLE:

@@ -14,6 +14,8 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from pipeline.warehouse.store import transaction
+
 WINDOW_H = 48.0
 THRESHOLD = 0.5
 LEDE_CHARS = 400
@@ -76,17 +78,13 @@ def assign_stories(con, now: datetime, window_h: float = WINDOW_H, threshold: fl
         "story_id": [stories[i] for i in decided],
     })
     con.register("story_changes", changes)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "UPDATE articles SET story_id = c.story_id, clustered_at = ? "
-            "FROM story_changes c WHERE articles.article_id = c.article_id AND articles.clustered_at IS NULL",
-            [now],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(
+                "UPDATE articles SET story_id = c.story_id, clustered_at = ? "
+                "FROM story_changes c WHERE articles.article_id = c.article_id AND articles.clustered_at IS NULL",
+                [now],
+            )
     finally:
         con.unregister("story_changes")
     return {"articles_clustered": len(decided), "stories_merged": merged}

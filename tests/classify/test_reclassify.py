@@ -101,3 +101,39 @@ def test_reclassify_codes_the_events_of_the_new_version_beside_the_old_once(tmp_
     assert actions_of(shipped) == loaded  # the current version's events are kept
     reclassify(settings, SECOND, date(2026, 1, 1), date(2026, 12, 31))
     assert len(actions_of(SECOND)) == len(loaded)  # a second run writes nothing twice
+
+
+def test_detect_languages_relabels_rows_stored_with_the_declared_language_once(tmp_path, scripted_server):
+    """Rows loaded before detection hold the feed's declared language; detection reads them a chunk at a time,
+    writes only the changes, and the read path shows them."""
+    from conftest import Behaviour
+
+    from pipeline.classify.reclassify import detect_stored_languages
+    from pipeline.warehouse.query import run_query
+
+    items = [("r1", "Песков: Кремль готов обсудить перемирие на встрече в Стамбуле",
+              "Представитель Кремля сказал, что Москва ждёт ответа Киева на свои условия."),
+             ("u1", "Зеленський: Україна готова до припинення вогню в повітрі та на морі",
+              "Президент заявив, що Київ чекає на відповідь Москви щодо пропозиції партнерів."),
+             ("e1", "Envoys meet in Geneva to discuss a ceasefire on energy sites",
+              "Delegations from both sides spent the day on a list of plants and substations."),
+             ("r2", "Минфин отчитался о росте доходов бюджета в ноябре",
+              "Ненефтегазовые доходы выросли на восемь процентов за месяц, сообщило ведомство.")]
+    body = "".join(f"<item><title>{t}</title><link>https://w.example/{g}</link><guid>{g}</guid>"
+                   f"<pubDate>Mon, 30 Nov 2026 08:00:00 GMT</pubDate><description>{d}</description></item>"
+                   for g, t, d in items)
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>W</title>'
+            f"<link>https://w.example/</link><description>d</description><language>en</language>{body}"
+            "</channel></rss>").encode()
+    scripted_server.routes["/wire.xml"] = Behaviour(200, feed)
+    settings = make_settings(tmp_path, [FeedSpec("wire", scripted_server.url("/wire.xml"))])
+    run_cycle(settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:  # as a load before detection existed left them
+        con.execute("UPDATE articles SET language = declared_language")
+
+    first = detect_stored_languages(settings, chunk=3)  # two chunks
+    assert first["articles"] == 4 and first["changed"] == 3
+    assert first["languages"] == {"ru": 2, "uk": 1, "en": 1}
+    _, rows = run_query(settings.home, "SELECT guid, language FROM articles ORDER BY guid")
+    assert rows == [("e1", "en"), ("r1", "ru"), ("r2", "ru"), ("u1", "uk")]
+    assert detect_stored_languages(settings, chunk=3)["changed"] == 0
