@@ -86,8 +86,10 @@ DEFAULT_PARAMS = {
     "neighbour_floor": 0.02,
 }
 # The Cyrillic model: the same design, its words in dictionary form, no second stage (its training split is a
-# fifth of the English one: too few neighbours to learn from).
-CYRILLIC_PARAMS = {**DEFAULT_PARAMS, "lemmas": True, "neighbours": 0, "max_word_features": 30000}
+# fifth of the English one: too few neighbours to learn from), and a gate allowed a point of cross-validated F1
+# for fewer false alarms (its general news is thinner than the English split's, so weighs less by itself).
+CYRILLIC_PARAMS = {**DEFAULT_PARAMS, "lemmas": True, "neighbours": 0, "max_word_features": 30000,
+                   "gate_tolerance": 0.01}
 TRAIN_FILE, DEV_FILE = "train.jsonl", "dev.jsonl"
 CYRILLIC_LANGUAGES = ("ru", "uk")  # training/train_<language>.jsonl and dev_<language>.jsonl
 EVENTS_TRAIN_FILE, EVENTS_DEV_FILE = "events_train.jsonl", "events_dev.jsonl"
