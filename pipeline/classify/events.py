@@ -8,6 +8,9 @@ lede apart), where the actor stands (in the headline, named first) and the theme
 P(pair) x P(action); events under the threshold chosen by cross-validation are dropped (the article's best
 event always stays, so a themed article has a main event), at most three are kept, the strongest first.
 Evidence: the words that named the actor, and the words near it that weighed most for the chosen action.
+Both models also read what the most similar coded training articles say about the same (actor, theme): how
+much of their similarity codes that pair as an event, and with which actions (`CodedNeighbours`): who tends
+to do what about a theme in news worded like this, which the words around one mention cannot tell.
 """
 
 from __future__ import annotations
@@ -314,6 +317,73 @@ def window_words(reading: Reading, actor: str) -> list[tuple[str, str]]:
     return out
 
 
+# --- the coded neighbours -------------------------------------------------------------------------------------------
+
+NEIGHBOURS = 20
+NEIGHBOUR_BLOCK = 1000
+
+
+class CodedNeighbours:
+    """The training articles' word TF-IDF rows and their events: for a new text, the NEIGHBOURS most similar
+    ones (cosine), and per (actor, theme) what they coded. Training rows leave themselves out."""
+
+    def __init__(self, vectorizer, matrix, events: list[list[list[str]]], k: int = NEIGHBOURS):
+        from pipeline.classify.fastpath.wordngrams import WordNgramTfidf
+
+        self.vectorizer, self.matrix, self.events, self.k = vectorizer, matrix.tocsr(), events, int(k)
+        self._codes = [{(actor, theme): action for actor, action, theme in coded} for coded in events]
+        self._transpose = self.matrix.T.tocsr()
+        try:
+            self._fast = WordNgramTfidf(vectorizer)  # the same matrix as vectorizer.transform, faster
+        except ValueError:
+            self._fast = None
+
+    @classmethod
+    def fit(cls, texts: list[str], events: list[list[list[str]]], k: int = NEIGHBOURS) -> CodedNeighbours:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from pipeline.classify.fastpath.wordngrams import compact_for_saving
+
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
+        matrix = vectorizer.fit_transform(texts)
+        compact_for_saving(vectorizer)
+        return cls(vectorizer, matrix, [[list(e) for e in coded] for coded in events], k)
+
+    def nearest(self, texts: list[str], leave_out: list[int] | None = None) -> list[list[tuple[int, float]]]:
+        """Per text, (training row, similarity) of its nearest coded articles, most similar first; a text that
+        is training row leave_out[i] does not count itself."""
+        out: list[list[tuple[int, float]]] = []
+        for start in range(0, len(texts), NEIGHBOUR_BLOCK):  # a dense block of similarities at a time
+            block = texts[start:start + NEIGHBOUR_BLOCK]
+            rows = self._fast.transform(block) if self._fast is not None else self.vectorizer.transform(block)
+            similarity = (rows @ self._transpose).toarray()
+            if leave_out is not None:
+                similarity[np.arange(len(block)), leave_out[start:start + NEIGHBOUR_BLOCK]] = 0.0
+            k = min(self.k, similarity.shape[1])
+            top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+            for i, row in enumerate(top):
+                out.append(sorted(((int(j), float(similarity[i, j])) for j in row if similarity[i, j] > 0),
+                                  key=lambda x: (-x[1], x[0])))
+        return out
+
+    def features(self, nearest: list[tuple[int, float]], actor: str, theme: str) -> dict[str, float]:
+        """The share of the neighbours' similarity that codes (actor, theme) as an event, and how that share
+        splits over actions."""
+        total = sum(s for _, s in nearest)
+        if not total:
+            return {}
+        actions: dict[str, float] = {}
+        for j, s in nearest:
+            action = self._codes[j].get((actor, theme))
+            if action is not None:
+                actions[action] = actions.get(action, 0.0) + s
+        coded = sum(actions.values())
+        f = {"knn_pair": coded / total}
+        for action, weight in actions.items():
+            f[f"knn_act:{action}"] = weight / coded
+        return f
+
+
 # --- the coder ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -333,11 +403,13 @@ class EventCoder:
     """The fitted pair and action models (scikit-learn Pipelines of DictVectorizer and logistic regression), the
     gazetteer's aliases and the cross-validated threshold."""
 
-    def __init__(self, pair_model, action_model, aliases: dict[str, list[str]], threshold: float):
+    def __init__(self, pair_model, action_model, aliases: dict[str, list[str]], threshold: float,
+                 neighbours: CodedNeighbours | None = None):
         self.pair_model = pair_model
         self.action_model = action_model
         self.gazetteer = Gazetteer(aliases)
         self.threshold = threshold
+        self.neighbours = neighbours  # None: a coder trained before neighbour codes were read
         vectorizer = action_model.named_steps["vec"]
         self._vocabulary = vectorizer.vocabulary_
         clf = action_model.named_steps["clf"]
@@ -361,6 +433,9 @@ class EventCoder:
     def code(self, texts: list[str], labels: list[list[str]]) -> list[list[Event]]:
         """Events of each text for its themes (none for a text without themes)."""
         readings, rows, owners = [], [], []
+        themed = [i for i, themes in enumerate(labels) if themes]
+        nearest = dict(zip(themed, self.neighbours.nearest([texts[i] for i in themed]), strict=True)) \
+            if self.neighbours is not None else {}
         for i, (text, themes) in enumerate(zip(texts, labels, strict=True)):
             if not themes:
                 readings.append(None)
@@ -368,7 +443,10 @@ class EventCoder:
             reading, pairs = self.candidates(text, themes)
             readings.append(reading)
             for actor, theme in pairs:
-                rows.append(candidate_features(reading, actor, theme))
+                row = candidate_features(reading, actor, theme)
+                if self.neighbours is not None:
+                    row.update(self.neighbours.features(nearest[i], actor, theme))
+                rows.append(row)
                 owners.append((i, actor, theme))
         if not rows:
             return [[] for _ in texts]

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from pipeline.classify.events import EventCoder
+from pipeline.classify.events import CodedNeighbours, EventCoder
 from pipeline.classify.fastpath.tokens import Numbering, split_batch
 from pipeline.classify.fastpath.wordngrams import WordNgramTfidf
 from pipeline.classify.lexicon import Analysis, BatchMatches
@@ -383,6 +383,11 @@ def cyrillic_card(card: dict) -> dict:
             "thresholds": card["cyrillic"]["thresholds"], "gate": card["cyrillic"]["gate"]}
 
 
+def _coded_neighbours(saved: dict | None) -> CodedNeighbours | None:
+    return None if saved is None else CodedNeighbours(saved["vectorizer"], saved["matrix"], saved["events"],
+                                                      saved["k"])
+
+
 def _load_part(directory: Path, card: dict, key: str, file_name: str, what: str):
     """An optional artifact the card names (None when it names none)."""
     if not card.get(key):
@@ -403,7 +408,7 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     stack = _load_part(Path(models_dir) / version, card, "second_stage", NEIGHBOURS_FILE, "a second stage")
     saved = _load_part(Path(models_dir) / version, card, "events", EVENTS_FILE, "an event coder")
     events = None if saved is None else EventCoder(saved["pair_model"], saved["action_model"], saved["aliases"],
-                                                   saved["threshold"])
+                                                   saved["threshold"], _coded_neighbours(saved.get("neighbours")))
     cyrillic_pipeline = _load_part(Path(models_dir) / version, card, "cyrillic", CYRILLIC_FILE, "a Cyrillic model")
     cyrillic = None if cyrillic_pipeline is None else ThemeClassifier(cyrillic_pipeline, cyrillic_card(card))
     classifier = ThemeClassifier(pipeline, card, stack, events, cyrillic)

@@ -300,7 +300,10 @@ def train_model(models_dir: Path, seed: int = 13, params: dict | None = None, sh
             "file": EVENTS_FILE,
             "rule": "candidates: each party the gazetteer (actors.yaml) names x each labelled theme, plus 'other';"
                     " a calibrated logistic regression says whether a candidate is an event, a second one picks"
-                    " its action; score = P(event) x P(action); events below the threshold (chosen by"
+                    " its action, both reading the words around the party and what the"
+                    f" {events_params['neighbours']} most similar coded training articles coded for the same"
+                    " (actor, theme) (word TF-IDF cosine, each leaving itself out in training);"
+                    " score = P(event) x P(action); events below the threshold (chosen by"
                     f" {events_params['threshold_folds']}-fold cross-validation for triple F1) are dropped, the"
                     " best always kept, at most three, strongest first",
             "training_data": {"path": f"training/{EVENTS_TRAIN_FILE}", "sha256": identity["events"]["data"],
@@ -400,6 +403,9 @@ def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: b
     if events is not None:
         saved = {"pair_model": events.pair_model, "action_model": events.action_model,
                  "aliases": events.gazetteer.aliases, "threshold": float(events.threshold)}
+        if events.neighbours is not None:
+            saved["neighbours"] = {"vectorizer": events.neighbours.vectorizer, "matrix": events.neighbours.matrix,
+                                   "events": events.neighbours.events, "k": events.neighbours.k}
         sio.dump(saved, directory / EVENTS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     if cyrillic is not None:
         sio.dump(cyrillic, directory / CYRILLIC_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)

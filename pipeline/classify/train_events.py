@@ -13,10 +13,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 
-from pipeline.classify.events import ACTIONS, ACTORS, EventCoder, Gazetteer, candidate_features, read_text, select
+from pipeline.classify.events import (
+    ACTIONS,
+    ACTORS,
+    CodedNeighbours,
+    EventCoder,
+    Gazetteer,
+    candidate_features,
+    read_text,
+    select,
+)
 from pipeline.classify.model import article_text
 
 DEFAULT_EVENT_PARAMS = {
+    "neighbours": 20,  # coded training articles read per candidate (0: none)
     "pair_C": 0.2,
     "action_C": 0.5,
     "threshold_folds": 5,
@@ -35,15 +45,25 @@ def validate_events(records: list[dict], where: str) -> None:
                 raise ValueError(f"train: {where}: {r.get('id')}: bad event {event} (labels {r['labels']})")
 
 
-def candidate_rows(records: list[dict], gazetteer: Gazetteer):
-    """Per candidate: features, whether it is a gold pair, its gold action (or None), and its record's index."""
+def record_text(record: dict) -> str:
+    return article_text(record.get("title", ""), record.get("summary") or record.get("text") or "")
+
+
+def candidate_rows(records: list[dict], gazetteer: Gazetteer, neighbours: CodedNeighbours | None = None):
+    """Per candidate: features, whether it is a gold pair, its gold action (or None), and its record's index.
+    With `neighbours` fitted on these very records, each reads its nearest others (never itself)."""
+    texts = [record_text(r) for r in records]
+    nearest = neighbours.nearest(texts, leave_out=list(range(len(records)))) if neighbours is not None else None
     rows, is_pair, actions, owner = [], [], [], []
     for i, r in enumerate(records):
-        reading = read_text(article_text(r.get("title", ""), r.get("summary") or r.get("text") or ""), gazetteer)
+        reading = read_text(texts[i], gazetteer)
         gold = {(a, t): act for a, act, t in r["events"]}
         for theme in r["labels"]:
             for actor in reading.order + ["other"]:
-                rows.append(candidate_features(reading, actor, theme))
+                row = candidate_features(reading, actor, theme)
+                if nearest is not None:
+                    row.update(neighbours.features(nearest[i], actor, theme))
+                rows.append(row)
                 is_pair.append((actor, theme) in gold)
                 actions.append(gold.get((actor, theme)))
                 owner.append((i, actor, theme))
@@ -95,7 +115,11 @@ def train_event_coder(records: list[dict], aliases: dict[str, list[str]], seed: 
     params = {**DEFAULT_EVENT_PARAMS, **(params or {})}
     validate_events(records, "events training data")
     gazetteer = Gazetteer(aliases)
-    rows, is_pair, actions, owner = candidate_rows(records, gazetteer)
+    # Leave-one-out neighbours: every record reads the codes of the others, as a new article reads them all;
+    # the cross-validation below measures the coder with them.
+    neighbours = CodedNeighbours.fit([record_text(r) for r in records], [r["events"] for r in records],
+                                     params["neighbours"]) if params["neighbours"] else None
+    rows, is_pair, actions, owner = candidate_rows(records, gazetteer, neighbours)
     gold_pairs = sum(len({(a, t) for a, _, t in r["events"]}) for r in records)
     reachable = int(is_pair.sum())
 
@@ -118,7 +142,7 @@ def train_event_coder(records: list[dict], aliases: dict[str, list[str]], seed: 
     threshold, cv_f1 = choose_threshold(records, rows, owner, pair_p, action_p, classes, params["threshold_grid"])
 
     pair_model, action_model = fit_models(rows, is_pair, actions, params, seed)
-    coder = EventCoder(pair_model, action_model, aliases, threshold)
+    coder = EventCoder(pair_model, action_model, aliases, threshold, neighbours)
     report = {
         "examples": len(records), "events": sum(len(r["events"]) for r in records), "candidates": len(rows),
         "gold_pairs_reachable": round(reachable / gold_pairs, 4) if gold_pairs else 0.0,

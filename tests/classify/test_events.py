@@ -155,3 +155,36 @@ def test_the_shipped_coder_beats_the_keyword_rules_on_the_development_split(clas
     keyword = [keyword_code(t, r["labels"], classifier.events.gazetteer) for t, r in zip(texts, records, strict=True)]
     rules = score_events([r["events"] for r in records], keyword)
     assert model["triple"]["f1"] > rules["triple"]["f1"]
+
+
+def test_coded_neighbours_leave_a_training_article_out_and_read_what_similar_ones_coded():
+    from pipeline.classify.events import CodedNeighbours
+
+    texts = ["Kremlin rejects truce offer from Kyiv. Moscow said the pause would help Ukraine rearm.",
+             "Kremlin rejects energy truce offer. Peskov said strikes would go on.",
+             "EU adopts new sanctions package on Russian oil. The Council agreed the measures on Friday.",
+             "Kremlin rejects Easter truce offer. The Kremlin said no order had been given."]
+    events = [[["russia", "reject", "ceasefire"]], [["russia", "reject", "ceasefire"]],
+              [["europe", "enact", "sanctions"]],
+              [["russia", "reject", "ceasefire"], ["ukraine", "propose", "ceasefire"]]]
+    neighbours = CodedNeighbours.fit(texts, events, k=2)
+
+    [own] = neighbours.nearest(texts[:1], leave_out=[0])
+    assert [j for j, _ in own] == [1, 3] and own[0][1] >= own[1][1] > 0  # itself left out, most similar first
+    features = neighbours.features(own, "russia", "ceasefire")
+    assert features == {"knn_pair": 1.0, "knn_act:reject": 1.0}
+    ukraine = neighbours.features(own, "ukraine", "ceasefire")
+    assert 0 < ukraine["knn_pair"] < 1 and ukraine["knn_act:propose"] == 1.0
+    assert neighbours.features(own, "europe", "sanctions") == {"knn_pair": 0.0}
+    [unrelated] = neighbours.nearest(["Football cup final ends in penalties"])
+    assert neighbours.features(unrelated, "russia", "ceasefire") == {}  # no similar article: nothing to read
+
+
+def test_the_shipped_coder_reads_its_neighbours_the_same_after_saving_and_loading(classifier):
+    coder = classifier.events
+    assert coder.neighbours is not None and coder.neighbours.k == 20
+    text = "Kremlin rejects 30-day truce offer. Peskov said Moscow would not pause its offensive."
+    [nearest] = coder.neighbours.nearest([text])
+    assert len(nearest) == 20 and all(s > 0 for _, s in nearest)
+    fast = coder.neighbours.vectorizer.transform([text]).toarray()
+    assert abs(fast - coder.neighbours._fast.transform([text]).toarray()).max() < 1e-12
