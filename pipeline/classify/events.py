@@ -352,17 +352,18 @@ class CodedNeighbours:
     def nearest(self, texts: list[str], leave_out: list[int] | None = None) -> list[list[tuple[int, float]]]:
         """Per text, (training row, similarity) of its nearest coded articles, most similar first; a text that
         is training row leave_out[i] does not count itself."""
+        from pipeline.classify.neighbours import top_per_row
+
         out: list[list[tuple[int, float]]] = []
-        for start in range(0, len(texts), NEIGHBOUR_BLOCK):  # a dense block of similarities at a time
+        for start in range(0, len(texts), NEIGHBOUR_BLOCK):  # bounds the similarities held at once
             block = texts[start:start + NEIGHBOUR_BLOCK]
             rows = self._fast.transform(block) if self._fast is not None else self.vectorizer.transform(block)
-            similarity = (rows @ self._transpose).toarray()
+            scores = (rows @ self._transpose).tocsr()
             if leave_out is not None:
-                similarity[np.arange(len(block)), leave_out[start:start + NEIGHBOUR_BLOCK]] = 0.0
-            k = min(self.k, similarity.shape[1])
-            top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-            for i, row in enumerate(top):
-                out.append(sorted(((int(j), float(similarity[i, j])) for j in row if similarity[i, j] > 0),
+                own = np.asarray(leave_out[start:start + NEIGHBOUR_BLOCK])
+                scores.data[scores.indices == np.repeat(own, np.diff(scores.indptr))] = 0
+            for columns, values in zip(*top_per_row(scores, self.k), strict=True):
+                out.append(sorted(((int(j), float(v)) for j, v in zip(columns, values, strict=True) if j >= 0),
                                   key=lambda x: (-x[1], x[0])))
         return out
 
