@@ -20,6 +20,8 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.core.transactions import transaction
+
 LEDGER_FILE = "ledger.sqlite"
 
 _SCHEMA = """
@@ -58,13 +60,9 @@ class Ledger:
             if not write:
                 yield con
                 return
-            con.execute("BEGIN IMMEDIATE")  # one claimer at a time: a concurrent check waits, then sees the rows
-            try:
+            # BEGIN IMMEDIATE: one claimer at a time; a concurrent check waits, then sees the rows.
+            with transaction(con, "BEGIN IMMEDIATE"):
                 yield con
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
 
     def states(self, rule: str, channel: str) -> dict[str, str]:
         """key -> state for one rule and channel."""

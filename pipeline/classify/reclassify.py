@@ -16,9 +16,10 @@ from pipeline.classify.events import event_rows
 from pipeline.classify.model import ThemeClassifier, article_text
 from pipeline.core.config import Settings
 from pipeline.core.progress import Progress, silent
+from pipeline.core.transactions import transaction
 from pipeline.warehouse.load import register_model
 from pipeline.warehouse.readpath import refresh
-from pipeline.warehouse.store import open_warehouse, transaction
+from pipeline.warehouse.store import open_warehouse
 
 log = logging.getLogger("newsmon.reclassify")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline import __version__
-from pipeline.warehouse.store import transaction
+from pipeline.core.transactions import transaction
 
 
 def register_model(con, card: dict) -> None:

@@ -30,7 +30,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline.core.errors import WarehouseError
-from pipeline.warehouse.store import LOCK_WAIT_S, VIEWS_FILE, open_readonly, transaction
+from pipeline.core.transactions import transaction
+from pipeline.warehouse.store import LOCK_WAIT_S, VIEWS_FILE, open_readonly
 
 READ_DB = "newsmon.duckdb"
 PARQUET_DIR = "parquet"

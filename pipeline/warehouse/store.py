@@ -13,6 +13,7 @@ import duckdb
 
 from pipeline.core.config import REPO_ROOT
 from pipeline.core.errors import WarehouseError
+from pipeline.core.transactions import transaction
 
 MIGRATIONS_DIR = REPO_ROOT / "warehouse" / "migrations"
 VIEWS_FILE = REPO_ROOT / "warehouse" / "views.sql"
@@ -79,18 +80,6 @@ def migrate(con: duckdb.DuckDBPyConnection, migrations_dir: Path = MIGRATIONS_DI
         done.append(path.stem)
     con.execute(VIEWS_FILE.read_text(encoding="utf-8"))
     return done
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Generator[duckdb.DuckDBPyConnection, None, None]:
-    """One transaction around the block: committed when it ends, rolled back when it (or the commit) fails."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from pipeline.warehouse.store import transaction
+from pipeline.core.transactions import transaction
 
 WINDOW_H = 48.0
 THRESHOLD = 0.5
