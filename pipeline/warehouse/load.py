@@ -190,7 +190,6 @@ def _load_in_transaction(con, run_id, article_files, fetch_files, started_at, po
                 """,
                 {"files": article_files},
             )
-            _add_missing_columns(con)
         else:  # the usual batch: nothing to deduplicate, so the wide rows are not copied into a temp table
             files_sql = ", ".join("'" + f.replace("'", "''") + "'" for f in article_files)
             con.execute(f"CREATE TEMP VIEW stage_articles AS "
