@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.classify.model import ThemeClassifier, article_text
+from pipeline.classify.model import ThemeClassifier, record_text
 
 
 def read_gold(path: Path, events: Path | None = None) -> list[dict]:
@@ -62,7 +62,7 @@ def score_labels(themes: list[str], gold: list[list[str]], predicted: list[list[
 
 
 def _texts(records: list[dict]) -> list[str]:
-    return [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
+    return [record_text(r) for r in records]
 
 
 def record_languages(records: list[dict]) -> list[str]:

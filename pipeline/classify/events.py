@@ -367,6 +367,14 @@ class CodedNeighbours:
                                   key=lambda x: (-x[1], x[0])))
         return out
 
+    def state(self) -> dict:
+        """What skops saves (plain containers and scikit-learn types); `from_state` rebuilds the rest."""
+        return {"vectorizer": self.vectorizer, "matrix": self.matrix, "events": self.events, "k": self.k}
+
+    @classmethod
+    def from_state(cls, state: dict) -> CodedNeighbours:
+        return cls(state["vectorizer"], state["matrix"], state["events"], state["k"])
+
     def features(self, nearest: list[tuple[int, float]], actor: str, theme: str) -> dict[str, float]:
         """The share of the neighbours' similarity that codes (actor, theme) as an event, and how that share
         splits over actions."""
@@ -419,6 +427,21 @@ class EventCoder:
         self._rows = SharedRows([pair_model.named_steps["vec"].vocabulary_, self._vocabulary])
         self._pair_clf = pair_model.named_steps["clf"]
         self._action_clf = clf
+
+    def state(self) -> dict:
+        """What skops saves: the two Pipelines, the aliases, the threshold and, if any, the coded neighbours."""
+        state = {"pair_model": self.pair_model, "action_model": self.action_model, "aliases": self.gazetteer.aliases,
+                 "threshold": float(self.threshold)}
+        if self.neighbours is not None:
+            state["neighbours"] = self.neighbours.state()
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> EventCoder:
+        """A saved coder; one saved before neighbour codes were read has none."""
+        neighbours = state.get("neighbours")
+        return cls(state["pair_model"], state["action_model"], state["aliases"], state["threshold"],
+                   None if neighbours is None else CodedNeighbours.from_state(neighbours))
 
     def _probabilities(self, rows: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
         """P(event) and P(action) per candidate: the Pipelines' predict_proba, with the dicts vectorized by the

@@ -84,19 +84,24 @@ def _choose(ranked: list[tuple[str, float]], declared: str | None) -> Detected:
     return Detected(best, round(value, 4))
 
 
-def _script(text: str) -> str:
-    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
-    return "cyrillic" if cyrillic > latin else "latin"
+def is_cyrillic(text: str) -> bool:
+    """More Cyrillic than Latin letters (names like NATO or F-16 stay Latin in Russian and Ukrainian copy)."""
+    if text.isascii() or not _CYRILLIC.search(text):
+        return False
+    return len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text))
+
+
+def letter_language(text: str) -> str | None:
+    """'uk' or 'ru' when the text has letters only that one of the two uses (і ї є ґ against ы э ъ ё)."""
+    uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
+    return None if uk == ru else "uk" if uk else "ru"
 
 
 def _signature(text: str) -> str:
     """A cheap fingerprint of the language family a text's letters allow."""
-    script = _script(text)
-    if script == "cyrillic":
-        uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
-        if uk != ru:
-            return "uk" if uk else "ru"
-    return script
+    if is_cyrillic(text):
+        return letter_language(text) or "cyrillic"
+    return "latin"
 
 
 def may_be_mixed(title: str, summary: str) -> bool:

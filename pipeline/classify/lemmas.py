@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import re
 
+from pipeline.classify.language import letter_language
+
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]")
-_UKRAINIAN_ONLY = re.compile(r"[іїєґ]")
-_RUSSIAN_ONLY = re.compile(r"[ыэъё]")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})  # Ukrainian writes its apostrophe three ways
 
 
 def dictionaries(text: str) -> tuple[str, ...]:
-    uk, ru = bool(_UKRAINIAN_ONLY.search(text)), bool(_RUSSIAN_ONLY.search(text))
-    if uk and not ru:
-        return ("uk",)
-    if ru and not uk:
-        return ("ru",)
-    return ("ru", "uk")
+    decided = letter_language(text)
+    return (decided,) if decided else ("ru", "uk")
 
 
 def lemma(word: str, languages: tuple[str, ...]) -> str:

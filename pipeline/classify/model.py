@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import gc
 import json
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,9 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from pipeline.classify.events import CodedNeighbours, EventCoder
+from pipeline.classify.events import EventCoder
 from pipeline.classify.fastpath.tokens import Numbering, split_batch
 from pipeline.classify.fastpath.wordngrams import WordNgramTfidf
+from pipeline.classify.language import is_cyrillic
 from pipeline.classify.lexicon import Analysis, BatchMatches
 from pipeline.classify.neighbours import NeighbourStack
 from pipeline.core.errors import ModelError
@@ -72,9 +72,6 @@ TRUSTED_TYPES = frozenset(
     }
 )
 
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
 
 @dataclass
 class Prediction:
@@ -88,11 +85,9 @@ def article_text(title: str, summary: str) -> str:
     return f"{title or ''}. {summary or ''}".strip()
 
 
-def is_cyrillic(text: str) -> bool:
-    """Russian or Ukrainian text: more Cyrillic than Latin letters (names like NATO or F-16 stay Latin)."""
-    if text.isascii() or not _CYRILLIC.search(text):
-        return False
-    return len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text))
+def record_text(record: dict) -> str:
+    """A gold or training record's text: its title, then its summary (or, lacking one, its text)."""
+    return article_text(record.get("title", ""), record.get("summary") or record.get("text") or "")
 
 
 def current_version(models_dir: Path) -> str:
@@ -383,11 +378,6 @@ def cyrillic_card(card: dict) -> dict:
             "thresholds": card["cyrillic"]["thresholds"], "gate": card["cyrillic"]["gate"]}
 
 
-def _coded_neighbours(saved: dict | None) -> CodedNeighbours | None:
-    return None if saved is None else CodedNeighbours(saved["vectorizer"], saved["matrix"], saved["events"],
-                                                      saved["k"])
-
-
 def _load_part(directory: Path, card: dict, key: str, file_name: str, what: str):
     """An optional artifact the card names (None when it names none)."""
     if not card.get(key):
@@ -407,8 +397,7 @@ def _load_cached(models_dir: str, version: str) -> ThemeClassifier:
     pipeline = _load_trusted(model_path)
     stack = _load_part(Path(models_dir) / version, card, "second_stage", NEIGHBOURS_FILE, "a second stage")
     saved = _load_part(Path(models_dir) / version, card, "events", EVENTS_FILE, "an event coder")
-    events = None if saved is None else EventCoder(saved["pair_model"], saved["action_model"], saved["aliases"],
-                                                   saved["threshold"], _coded_neighbours(saved.get("neighbours")))
+    events = None if saved is None else EventCoder.from_state(saved)
     cyrillic_pipeline = _load_part(Path(models_dir) / version, card, "cyrillic", CYRILLIC_FILE, "a Cyrillic model")
     cyrillic = None if cyrillic_pipeline is None else ThemeClassifier(cyrillic_pipeline, cyrillic_card(card))
     classifier = ThemeClassifier(pipeline, card, stack, events, cyrillic)

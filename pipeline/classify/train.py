@@ -53,8 +53,8 @@ from pipeline.classify.model import (
     MODEL_FILE,
     NEIGHBOURS_FILE,
     ThemeClassifier,
-    article_text,
     cyrillic_card,
+    record_text,
 )
 from pipeline.classify.neighbours import NeighbourStack
 from pipeline.classify.themes import THEMES_FILE, lexicon_spec, load_taxonomy
@@ -136,7 +136,7 @@ def with_gate_column(labels: np.ndarray) -> np.ndarray:
 
 
 def texts_of(records: list[dict]) -> list[str]:
-    return [article_text(r.get("title", ""), r.get("summary") or r.get("text") or "") for r in records]
+    return [record_text(r) for r in records]
 
 
 def data_hash(paths: list[Path]) -> str:
@@ -401,12 +401,7 @@ def save_model(pipeline: Pipeline, card: dict, models_dir: Path, make_current: b
     if stack is not None:
         sio.dump(stack, directory / NEIGHBOURS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     if events is not None:
-        saved = {"pair_model": events.pair_model, "action_model": events.action_model,
-                 "aliases": events.gazetteer.aliases, "threshold": float(events.threshold)}
-        if events.neighbours is not None:
-            saved["neighbours"] = {"vectorizer": events.neighbours.vectorizer, "matrix": events.neighbours.matrix,
-                                   "events": events.neighbours.events, "k": events.neighbours.k}
-        sio.dump(saved, directory / EVENTS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        sio.dump(events.state(), directory / EVENTS_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     if cyrillic is not None:
         sio.dump(cyrillic, directory / CYRILLIC_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     (directory / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

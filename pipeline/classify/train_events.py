@@ -23,7 +23,7 @@ from pipeline.classify.events import (
     read_text,
     select,
 )
-from pipeline.classify.model import article_text
+from pipeline.classify.model import record_text
 
 DEFAULT_EVENT_PARAMS = {
     "neighbours": 20,  # coded training articles read per candidate (0: none)
@@ -43,10 +43,6 @@ def validate_events(records: list[dict], where: str) -> None:
             actor, action, theme = event
             if actor not in ACTORS or action not in ACTIONS or theme not in r["labels"]:
                 raise ValueError(f"train: {where}: {r.get('id')}: bad event {event} (labels {r['labels']})")
-
-
-def record_text(record: dict) -> str:
-    return article_text(record.get("title", ""), record.get("summary") or record.get("text") or "")
 
 
 def candidate_rows(records: list[dict], gazetteer: Gazetteer, neighbours: CodedNeighbours | None = None):
