@@ -26,6 +26,11 @@ def _md_link(title: str, url: str | None) -> str:
     return f"[{md_escape(title)}](<{url}>)"
 
 
+def _tag(story: Story) -> str:
+    """'[RU] ' before a headline in another language than English."""
+    return f"[{story.language_tag}] " if story.language_tag else ""
+
+
 def _when(story: Story, day: date) -> str:
     label = "published" if story.backlog else "first seen"
     stamp = "%H:%M" if story.first_seen_at.date() == day else "%d %b %H:%M"
@@ -75,8 +80,7 @@ def render_markdown(digest: Digest) -> str:
             lines.append("")
         for s in row.stories:
             new = "**new** · " if s.new else ""
-            tag = f"[{s.language_tag}] " if s.language_tag else ""
-            lines.append(f"- {tag}{_md_link(s.headline, s.url)}  ")
+            lines.append(f"- {_tag(s)}{_md_link(s.headline, s.url)}  ")
             lines.append(f"  {new}{s.spread} outlet{'s' if s.spread != 1 else ''}: "
                          f"{', '.join(md_escape(o) for o in s.outlets)} · {_when(s, day)}  ")
             evidence = ", ".join(md_escape(e) for e in s.evidence) or "model score only"
@@ -86,8 +90,7 @@ def render_markdown(digest: Digest) -> str:
         lines += ["## New since yesterday", "",
                   f"{digest.new_story_count} on-topic stories did not exist before; those not listed above:", ""]
         for s in digest.new_stories:
-            tag = f"[{s.language_tag}] " if s.language_tag else ""
-            lines.append(f"- {tag}{_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
+            lines.append(f"- {_tag(s)}{_md_link(s.headline, s.url)} — {', '.join(md_escape(t) for t in s.themes)}; "
                          f"{', '.join(md_escape(o) for o in s.outlets)}")
         lines.append("")
     return "\n".join(lines)
