@@ -24,6 +24,8 @@ import numpy as np
 import yaml
 
 from pipeline.classify.fastpath.dictvec import SharedRows
+from pipeline.classify.fastpath.wordngrams import WordNgramTfidf, compact_for_saving
+from pipeline.classify.neighbours import top_per_row
 from pipeline.core.errors import ModelError
 
 ACTORS_FILE = "actors.yaml"
@@ -328,8 +330,6 @@ class CodedNeighbours:
     ones (cosine), and per (actor, theme) what they coded. Training rows leave themselves out."""
 
     def __init__(self, vectorizer, matrix, events: list[list[list[str]]], k: int = NEIGHBOURS):
-        from pipeline.classify.fastpath.wordngrams import WordNgramTfidf
-
         self.vectorizer, self.matrix, self.events, self.k = vectorizer, matrix.tocsr(), events, int(k)
         self._codes = [{(actor, theme): action for actor, action, theme in coded} for coded in events]
         self._transpose = self.matrix.T.tocsr()
@@ -342,8 +342,6 @@ class CodedNeighbours:
     def fit(cls, texts: list[str], events: list[list[list[str]]], k: int = NEIGHBOURS) -> CodedNeighbours:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        from pipeline.classify.fastpath.wordngrams import compact_for_saving
-
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64)
         matrix = vectorizer.fit_transform(texts)
         compact_for_saving(vectorizer)
@@ -352,8 +350,6 @@ class CodedNeighbours:
     def nearest(self, texts: list[str], leave_out: list[int] | None = None) -> list[list[tuple[int, float]]]:
         """Per text, (training row, similarity) of its nearest coded articles, most similar first; a text that
         is training row leave_out[i] does not count itself."""
-        from pipeline.classify.neighbours import top_per_row
-
         out: list[list[tuple[int, float]]] = []
         for start in range(0, len(texts), NEIGHBOUR_BLOCK):  # bounds the similarities held at once
             block = texts[start:start + NEIGHBOUR_BLOCK]
